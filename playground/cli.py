@@ -1,0 +1,249 @@
+"""Command line: `python -m playground train|runs|eval|sample|pretrain ...`.
+
+Runs started here are recorded in the same store as the app's, so each shows up in the other.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from . import checkpoint, devices, pretrained, runner
+from .checkpoint import CheckpointError
+from .config import (ARCHITECTURES, BACKENDS, CLIP_MODES, DEVICES, INITS, OPTIMIZERS, ConfigError, ModelConfig,
+                     RunConfig, TaskConfig, TrainConfig)
+from .data.errors import DataError
+from .store import RunStore
+from .train.trainer import Callback
+
+EXIT_CODES = {"completed": 0, "stopped": 0, "diverged": 3}
+
+
+class ProgressBar(Callback):
+    """One self-rewriting line on stderr: step, loss, speed, ETA."""
+
+    def __init__(self, total: int, stream=sys.stderr) -> None:
+        self.total, self.stream, self.started, self.last = total, stream, time.monotonic(), 0.0
+
+    def on_step(self, trainer, record):
+        now = time.monotonic()
+        if now - self.last < 0.2 and record["step"] != self.total:
+            return
+        self.last = now
+        step = record["step"]
+        done = int(30 * step / self.total)
+        eta = (now - self.started) / step * (self.total - step)
+        clip = " clipped" if record["clipped"] else ""
+        self.stream.write(f"\r{step:>6}/{self.total} [{'#' * done}{'.' * (30 - done)}] loss {record['loss']:.3f} "
+                          f"|g| {record['grad_norm']:.2f}{clip:8} {record['tokens_per_s']:,.0f} tok/s "
+                          f"ETA {int(eta) // 60}:{int(eta) % 60:02d} ")
+        self.stream.flush()
+
+    def on_eval(self, trainer, record):
+        metric = f"{record['bits_per_char']:.3f} bits/char" if "bits_per_char" in record else ""
+        self.stream.write(f"\n  step {record['step']}: val loss {record['val_loss']:.3f} {metric}\n")
+
+    def on_end(self, trainer, result):
+        self.stream.write(f"\n{result.status}: {result.steps} steps. {result.message}\n")
+
+
+def add_train_arguments(p: argparse.ArgumentParser) -> None:
+    d_task, d_model, d_train = TaskConfig(), ModelConfig(), TrainConfig()
+    p.add_argument("--run", help="train a run already recorded in the store (how the app starts runs)")
+    p.add_argument("--config", type=Path, help="a RunConfig JSON file; flags given as well override it")
+    p.add_argument("--name", help="a label for lists and legends")
+    p.add_argument("--task", default=None, help=f"task (default {d_task.name})")
+    p.add_argument("--dataset", help=f"built-in corpus or uploaded dataset name (default {d_task.dataset})")
+    p.add_argument("--data", help="a UTF-8 text file to train on")
+    p.add_argument("--arch", choices=ARCHITECTURES, help=f"default {d_model.arch}")
+    p.add_argument("--layers", type=int, help=f"default {d_model.layers}")
+    p.add_argument("--hidden", type=int, help=f"default {d_model.hidden}")
+    p.add_argument("--embedding", type=int, help=f"default {d_model.embedding}")
+    p.add_argument("--dropout", type=float, help=f"default {d_model.dropout}")
+    p.add_argument("--bidirectional", action="store_true", default=None)
+    p.add_argument("--backend", choices=BACKENDS, help=f"default {d_model.backend}")
+    p.add_argument("--init", choices=INITS, help=f"default {d_model.init}")
+    p.add_argument("--spectral-radius", type=float, help="target radius of W_hh for --init spectral")
+    p.add_argument("--steps", type=int, help=f"default {d_train.steps}")
+    p.add_argument("--batch-size", type=int, help=f"default {d_train.batch_size}")
+    p.add_argument("--seq-len", type=int, help=f"default {d_train.seq_len}")
+    p.add_argument("--lr", type=float, help=f"default {d_train.lr}")
+    p.add_argument("--optimizer", choices=OPTIMIZERS, help=f"default {d_train.optimizer}")
+    p.add_argument("--clip", choices=CLIP_MODES, help=f"default {d_train.clip}")
+    p.add_argument("--clip-threshold", type=float, help=f"default {d_train.clip_threshold}")
+    p.add_argument("--seed", type=int, help=f"default {d_train.seed}")
+    p.add_argument("--device", choices=DEVICES, help=f"default {d_train.device}")
+    p.add_argument("--threads", type=int, help=f"torch CPU threads (default {d_train.threads})")
+    p.add_argument("--eval-every", type=int, help=f"default {d_train.eval_every}")
+    p.add_argument("--metrics-out", type=Path, help="write the run's metrics as JSON to this file")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+# flag name -> (config section, field)
+FLAG_FIELDS = {
+    "task": ("task", "name"), "dataset": ("task", "dataset"), "data": ("task", "data_path"),
+    "arch": ("model", "arch"), "layers": ("model", "layers"), "hidden": ("model", "hidden"),
+    "embedding": ("model", "embedding"), "dropout": ("model", "dropout"), "bidirectional": ("model", "bidirectional"),
+    "backend": ("model", "backend"), "init": ("model", "init"), "spectral_radius": ("model", "spectral_radius"),
+    "steps": ("train", "steps"), "batch_size": ("train", "batch_size"), "seq_len": ("train", "seq_len"),
+    "lr": ("train", "lr"), "optimizer": ("train", "optimizer"), "clip": ("train", "clip"),
+    "clip_threshold": ("train", "clip_threshold"), "seed": ("train", "seed"), "device": ("train", "device"),
+    "threads": ("train", "threads"), "eval_every": ("train", "eval_every"),
+}
+
+
+def config_from_args(args: argparse.Namespace) -> RunConfig:
+    cfg = RunConfig.from_json(args.config.read_text()) if args.config else RunConfig()
+    for flag, (section, name) in FLAG_FIELDS.items():
+        value = getattr(args, flag)
+        if value is not None:
+            setattr(getattr(cfg, section), name, value)
+    if args.data:
+        cfg.task.data_path = str(Path(args.data).resolve())
+        cfg.task.dataset = Path(args.data).stem
+    if args.name:
+        cfg.name = args.name
+    return cfg.validate()
+
+
+def cmd_train(args) -> int:
+    store = RunStore()
+    if args.run:
+        run_id = args.run
+        record = store.get_run(run_id)
+        if record is None:
+            raise ConfigError(f"no run {run_id!r} in the store at {store.root}")
+        cfg = record.config
+    else:
+        cfg = config_from_args(args)
+        run_id = store.create_run(cfg)
+        print(f"run {run_id}: {cfg.label()} (store: {store.root})", file=sys.stderr)
+    callbacks = [] if args.quiet else [ProgressBar(cfg.train.steps)]
+    runner.execute(store, run_id, callbacks)
+    record = store.get_run(run_id)
+    if record.status == "failed":
+        print(f"error: {record.message}", file=sys.stderr)
+    if args.metrics_out:
+        write_metrics(args.metrics_out, store, run_id)
+    return EXIT_CODES.get(record.status, 2)
+
+
+def write_metrics(path: Path, store: RunStore, run_id: str) -> None:
+    """The run's results as JSON: headline numbers plus per-step gradient norms and the last gradient flow."""
+    record = store.get_run(run_id)
+    steps = store.metrics(run_id, "train")
+    evals = store.metrics(run_id, "eval")
+    last_eval = evals[-1] if evals else {}
+    out = {
+        "run_id": run_id, "status": record.status, "message": record.message, "device": record.summary.get("device", ""),
+        "steps": record.step, "config": record.config.to_dict(),
+        **{k: record.summary.get(k) for k in ("train_loss", "val_loss", "bits_per_char", "tokens_per_s",
+                                              "clipped_steps", "seconds", "parameters")},
+        "loss": [r["loss"] for r in steps],
+        "grad_norm": [r["grad_norm"] for r in steps],
+        "grad_norm_clipped": [r["grad_norm_clipped"] for r in steps],
+        "gradient_flow": last_eval.get("gradient_flow", []),
+        "spectral_radius": last_eval.get("spectral_radius", {}),
+        "sample": last_eval.get("sample", ""),
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(out, indent=2))
+
+
+def cmd_runs(args) -> int:
+    store = RunStore()
+    from .jobs import reap
+
+    reap(store)
+    rows = store.list_runs(limit=args.limit)
+    if not rows:
+        print(f"no runs yet in {store.root}")
+        return 0
+    print(f"{'run id':32} {'status':10} {'steps':>11} {'metric':>12}  name")
+    for r in rows:
+        metric = r.summary.get("bits_per_char")
+        shown = f"{metric:.3f} bpc" if isinstance(metric, (int, float)) else "-"
+        print(f"{r.id:32} {r.status:10} {f'{r.step}/{r.total_steps}':>11} {shown:>12}  {r.name}")
+    return 0
+
+
+def cmd_eval(args) -> int:
+    loaded = checkpoint.load(pretrained.resolve(args.ref), devices.resolve(args.device))
+    cfg = loaded.config
+    metrics = loaded.task.evaluate(loaded.model, cfg.train.batch_size, cfg.train.seq_len)
+    metrics.update(ref=args.ref, step=loaded.meta.get("step"), device=str(next(loaded.model.parameters()).device))
+    for key, value in metrics.items():
+        print(f"{key:24} {value:.4f}" if isinstance(value, float) else f"{key:24} {value}")
+    if args.metrics_out:
+        args.metrics_out.parent.mkdir(parents=True, exist_ok=True)
+        args.metrics_out.write_text(json.dumps(metrics, indent=2))
+    return 0
+
+
+def cmd_sample(args) -> int:
+    loaded = checkpoint.load(pretrained.resolve(args.ref), devices.resolve(args.device))
+    generator = torch.Generator().manual_seed(args.seed)
+    out = loaded.task.sample(loaded.model, length=args.length, temperature=args.temperature, prime=args.prime,
+                             top_k=args.top_k, generator=generator)
+    print(out["prime"] + out["text"])
+    return 0
+
+
+def cmd_pretrain(args) -> int:
+    unknown = set(args.only or []) - set(pretrained.RECIPES)
+    if unknown:
+        raise ConfigError(f"unknown pretrained recipe(s) {', '.join(sorted(unknown))}; known: {', '.join(pretrained.RECIPES)}")
+    torch.set_num_threads(args.threads)
+    for name in args.only or list(pretrained.RECIPES):
+        bar = [] if args.quiet else [ProgressBar(pretrained.RECIPES[name].train.steps)]
+        pretrained.pretrain([name], args.out, bar)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m playground", description="Sequence Playground from the terminal.")
+    parser.add_argument("--home", help="the store folder (default: $PLAYGROUND_HOME or runs/ beside the code)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    add_train_arguments(sub.add_parser("train", help="train a model (recorded in the run store)"))
+    p = sub.add_parser("runs", help="list recorded runs")
+    p.add_argument("--limit", type=int, default=50)
+    p = sub.add_parser("eval", help="score a run's or a pretrained model's checkpoint on held-out data")
+    p.add_argument("ref", help="run id, pretrained model name or checkpoint folder")
+    p.add_argument("--device", choices=DEVICES, default="auto")
+    p.add_argument("--metrics-out", type=Path)
+    p = sub.add_parser("sample", help="generate text from a run or a pretrained model")
+    p.add_argument("ref", help="run id, pretrained model name or checkpoint folder")
+    p.add_argument("--length", type=int, default=300)
+    p.add_argument("--temperature", type=float, default=0.8)
+    p.add_argument("--prime", default="")
+    p.add_argument("--top-k", type=int, default=None)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", choices=DEVICES, default="auto")
+    p = sub.add_parser("pretrain", help="regenerate the shipped models in pretrained/")
+    p.add_argument("--only", nargs="*", help=f"some of: {', '.join(pretrained.RECIPES)}")
+    p.add_argument("--out", type=Path, default=pretrained.PRETRAINED_DIR)
+    p.add_argument("--threads", type=int, default=max(1, (os.cpu_count() or 1)))
+    p.add_argument("--quiet", action="store_true")
+    return parser
+
+
+COMMANDS = {"train": cmd_train, "runs": cmd_runs, "eval": cmd_eval, "sample": cmd_sample, "pretrain": cmd_pretrain}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.home:
+        os.environ["PLAYGROUND_HOME"] = str(Path(args.home).resolve())
+    try:
+        return COMMANDS[args.command](args)
+    except (ConfigError, DataError, CheckpointError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

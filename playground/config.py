@@ -1,0 +1,164 @@
+"""Configuration dataclasses: one per concern, every field commented, JSON round trip.
+
+A run is fully described by a `RunConfig` (task + model + training settings).
+The CLI, the app and checkpoints all exchange it as plain JSON.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class ConfigError(ValueError):
+    """A setting is missing, unknown or out of range; the message is shown to the user as is."""
+
+
+ARCHITECTURES = ("rnn-tanh", "rnn-relu", "lstm", "gru")
+BACKENDS = ("fused", "scratch")
+INITS = ("default", "xavier", "orthogonal", "identity", "spectral")
+OPTIMIZERS = ("adam", "sgd", "rmsprop")
+CLIP_MODES = ("none", "norm", "value")
+DEVICES = ("auto", "cpu", "cuda", "mps")
+
+
+@dataclass
+class TaskConfig:
+    name: str = "char"  # which task to learn; "char" = character-level text generation
+    dataset: str = "tiny"  # a built-in corpus ("tiny", "pydoc", "stdlib") or an uploaded dataset's name
+    data_path: str | None = None  # a UTF-8 text file to train on instead of `dataset`
+    val_fraction: float = 0.1  # share of the text held out for validation (taken from the end)
+    max_chars: int | None = None  # keep only the first N characters (None = the dataset's own cap)
+    max_upload_bytes: int = 20_000_000  # files larger than this are refused with a clear message
+
+    def validate(self) -> None:
+        if not 0.0 < self.val_fraction < 0.5:
+            raise ConfigError("val_fraction must be between 0 and 0.5")
+        if self.max_chars is not None and self.max_chars < 1000:
+            raise ConfigError("max_chars must be at least 1000 characters")
+
+
+@dataclass
+class ModelConfig:
+    arch: str = "lstm"  # recurrent cell: rnn-tanh | rnn-relu | lstm | gru
+    layers: int = 1  # stacked recurrent layers (1-4)
+    hidden: int = 128  # hidden units per layer and direction
+    embedding: int = 64  # size of the learned input embedding of each token
+    dropout: float = 0.0  # dropout between stacked layers and before the output head
+    bidirectional: bool = False  # also read the sequence right-to-left (encoders and classifiers only)
+    backend: str = "fused"  # "fused" = torch's nn.RNN/LSTM/GRU kernels; "scratch" = textbook cells in Python
+    init: str = "default"  # weight init: default | xavier | orthogonal | identity (IRNN) | spectral
+    spectral_radius: float = 1.0  # target spectral radius of W_hh when init = "spectral"
+
+    def validate(self) -> None:
+        _choice("arch", self.arch, ARCHITECTURES)
+        _choice("backend", self.backend, BACKENDS)
+        _choice("init", self.init, INITS)
+        if not 1 <= self.layers <= 4:
+            raise ConfigError("layers must be between 1 and 4")
+        if not 1 <= self.hidden <= 4096:
+            raise ConfigError("hidden must be between 1 and 4096")
+        if not 1 <= self.embedding <= 4096:
+            raise ConfigError("embedding must be between 1 and 4096")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ConfigError("dropout must be in [0, 1)")
+        if self.spectral_radius <= 0:
+            raise ConfigError("spectral_radius must be positive")
+
+
+@dataclass
+class TrainConfig:
+    steps: int = 500  # optimisation steps (one batch each)
+    batch_size: int = 32  # sequences per batch
+    seq_len: int = 64  # time steps per batch = truncated-BPTT length
+    lr: float = 2e-3  # learning rate
+    optimizer: str = "adam"  # adam | sgd (with momentum) | rmsprop
+    momentum: float = 0.9  # momentum for sgd
+    weight_decay: float = 0.0  # L2 penalty added by the optimiser
+    clip: str = "norm"  # gradient clipping: none | norm (global norm) | value (element-wise clamp)
+    clip_threshold: float = 1.0  # max global norm (clip="norm") or max |gradient| (clip="value")
+    seed: int = 0  # seeds weights, batches and sampling: same seed + same device = same losses
+    device: str = "auto"  # auto (cuda, then mps, then cpu) | cpu | cuda | mps
+    threads: int = 1  # torch CPU threads for this run (small RNNs are fastest on one)
+    eval_every: int = 50  # every N steps: validation loss, sample, spectral radius, gradient flow
+    eval_batches: int = 8  # validation batches per evaluation
+    sample_length: int = 200  # characters generated at each evaluation
+    sample_temperature: float = 0.8  # temperature of those samples (lower = more conservative)
+    checkpoint_every: int = 250  # save a checkpoint every N steps (and always at the end)
+
+    def validate(self) -> None:
+        _choice("optimizer", self.optimizer, OPTIMIZERS)
+        _choice("clip", self.clip, CLIP_MODES)
+        _choice("device", self.device, DEVICES)
+        for name in ("steps", "batch_size", "seq_len", "eval_every", "eval_batches", "threads", "checkpoint_every"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be at least 1")
+        if not self.lr > 0:
+            raise ConfigError("lr must be positive")
+        if self.clip != "none" and not self.clip_threshold > 0:
+            raise ConfigError("clip_threshold must be positive")
+        if not self.sample_temperature > 0:
+            raise ConfigError("sample_temperature must be positive")
+
+
+@dataclass
+class RunConfig:
+    task: TaskConfig = field(default_factory=TaskConfig)  # what to learn
+    model: ModelConfig = field(default_factory=ModelConfig)  # which network
+    train: TrainConfig = field(default_factory=TrainConfig)  # how to train it
+    name: str = ""  # a label shown in lists and legends ("" = derived from the settings)
+
+    def validate(self) -> "RunConfig":
+        self.task.validate()
+        self.model.validate()
+        self.train.validate()
+        return self
+
+    def label(self) -> str:
+        if self.name:
+            return self.name
+        m = self.model
+        bi = "bi-" if m.bidirectional else ""
+        return f"{bi}{m.arch} {m.layers}x{m.hidden} on {self.task.name}:{self.task.dataset}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "RunConfig":
+        data = dict(data)
+        parts = {
+            "task": _build(TaskConfig, data.pop("task", {})),
+            "model": _build(ModelConfig, data.pop("model", {})),
+            "train": _build(TrainConfig, data.pop("train", {})),
+        }
+        return _build(cls, data, **parts)
+
+    @classmethod
+    def from_json(cls, text: str) -> "RunConfig":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"the run configuration is not valid JSON: {exc}") from None
+        if not isinstance(data, dict):
+            raise ConfigError("the run configuration must be a JSON object")
+        return cls.from_dict(data)
+
+
+def _choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise ConfigError(f"{name} must be one of {', '.join(allowed)} (got {value!r})")
+
+
+def _build(kind, data: dict[str, Any], **extra):
+    if not isinstance(data, dict):
+        raise ConfigError(f"{kind.__name__} must be a JSON object")
+    known = {f.name for f in dataclasses.fields(kind)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ConfigError(f"unknown {kind.__name__} setting(s): {', '.join(unknown)}")
+    return kind(**data, **extra)

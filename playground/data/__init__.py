@@ -1,0 +1,1 @@
+"""Data: built-in corpora, upload validation and vocabularies."""

@@ -1,0 +1,111 @@
+"""The small pretrained models shipped in `pretrained/`, and the recipe that regenerates them.
+
+Regenerate with `python -m playground pretrain` (a few minutes on a laptop CPU).
+"""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import torch
+
+from . import checkpoint, devices, models, tasks
+from .checkpoint import CheckpointError
+from .config import ModelConfig, RunConfig, TaskConfig, TrainConfig
+from .data.corpora import BUILTIN
+from .paths import PRETRAINED_DIR
+from .store import RunStore
+from .train.trainer import Callback, Trainer
+
+
+def _char_recipe(dataset: str, steps: int, hidden: int) -> RunConfig:
+    return RunConfig(
+        name=f"pretrained LSTM on {dataset}",
+        task=TaskConfig(name="char", dataset=dataset),
+        model=ModelConfig(arch="lstm", layers=1, hidden=hidden, embedding=48),
+        train=TrainConfig(steps=steps, batch_size=32, seq_len=128, lr=3e-3, clip="norm", clip_threshold=1.0,
+                          eval_every=250, eval_batches=16, checkpoint_every=10**9, seed=0),
+    )
+
+
+RECIPES: dict[str, RunConfig] = {
+    "char-tiny": _char_recipe("tiny", steps=400, hidden=128),
+    "char-pydoc": _char_recipe("pydoc", steps=2000, hidden=320),
+    "char-stdlib": _char_recipe("stdlib", steps=2000, hidden=320),
+}
+
+
+def available() -> list[dict]:
+    """Every shipped model with its description: name, config, metrics."""
+    found = []
+    for folder in sorted(PRETRAINED_DIR.glob("*/")):
+        try:
+            meta = checkpoint.read_meta(folder)
+        except CheckpointError:
+            continue
+        found.append({"name": folder.name, "path": folder, **meta})
+    return found
+
+
+def resolve(ref: str, store: RunStore | None = None) -> Path:
+    """The checkpoint folder of a pretrained model name, a run id of the store, or a folder path."""
+    if (PRETRAINED_DIR / ref / checkpoint.META).is_file():
+        return PRETRAINED_DIR / ref
+    store = store or RunStore()
+    if store.get_run(ref) is not None:
+        folder = store.checkpoint_dir(ref)
+        if not (folder / checkpoint.META).is_file():
+            raise CheckpointError(f"run {ref} has no checkpoint yet (it saves one every checkpoint_every steps and at the end)")
+        return folder
+    if Path(ref).is_dir():
+        return Path(ref)
+    names = ", ".join(m["name"] for m in available()) or "none"
+    raise CheckpointError(f"{ref!r} is neither a pretrained model ({names}), a run id nor a checkpoint folder")
+
+
+def pretrain(names: list[str] | None = None, out_dir: Path = PRETRAINED_DIR,
+             callbacks: list[Callback] = (), log=print) -> list[Path]:
+    """Train each recipe from scratch and write its checkpoint and model card to `out_dir/NAME`."""
+    written = []
+    for name in names or list(RECIPES):
+        cfg = RECIPES[name]
+        torch.manual_seed(cfg.train.seed)
+        task = tasks.build(cfg.task)
+        model = models.build(cfg.model, task.spec)
+        device = devices.resolve("auto")
+        started = time.time()
+        log(f"pretraining {name}: {cfg.label()} for {cfg.train.steps} steps on {devices.describe(device)}")
+        result = Trainer(cfg.train, device).fit(model, task, callbacks)
+        model.cpu()
+        metrics = task.evaluate(model, batch_size=32, seq_len=cfg.train.seq_len)  # the whole held-out split
+        metrics.update(steps=result.steps, train_seconds=round(time.time() - started, 1),
+                       train_loss=result.history[-1]["loss"])
+        folder = checkpoint.save(out_dir / name, model, cfg, task, result.steps, metrics)
+        (folder / "README.md").write_text(model_card(name, cfg, task, metrics, model.parameter_count()))
+        log(f"  {name}: {metrics['bits_per_char']:.3f} bits/char on held-out text "
+            f"(uniform: {metrics['uniform_bits_per_char']:.2f})")
+        written.append(folder)
+    return written
+
+
+def model_card(name: str, cfg: RunConfig, task, metrics: dict, parameters: int) -> str:
+    corpus = BUILTIN[cfg.task.dataset]
+    return f"""# {name}
+
+{cfg.label()}: a character-level language model trained by `python -m playground pretrain`.
+
+- Data: {corpus.title} (`{corpus.name}`): {corpus.description} The last {cfg.task.val_fraction:.0%} is held out.
+- Model: {cfg.model.arch}, {cfg.model.layers} layer(s) of {cfg.model.hidden} units, embedding {cfg.model.embedding}, \
+{parameters:,} parameters, vocabulary of {len(task.vocab)} characters.
+- Training: {cfg.train.steps} steps of {cfg.train.batch_size} x {cfg.train.seq_len} characters, {cfg.train.optimizer} \
+at lr {cfg.train.lr}, clip by {cfg.train.clip} at {cfg.train.clip_threshold}, seed {cfg.train.seed}.
+- Held-out quality: **{metrics['bits_per_char']:.3f} bits per character** (uniform guessing: \
+{metrics['uniform_bits_per_char']:.2f}) over {metrics['eval_characters']:,} characters.
+
+Use it: `python -m playground sample {name} --length 300 --temperature 0.7`.
+
+```json
+{json.dumps(cfg.to_dict(), indent=2)}
+```
+"""
