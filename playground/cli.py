@@ -16,10 +16,11 @@ import torch
 
 from . import checkpoint, devices, pretrained, runner
 from .checkpoint import CheckpointError
-from .config import (ARCHITECTURES, BACKENDS, CLIP_MODES, DEVICES, INITS, OPTIMIZERS, ConfigError, ModelConfig,
+from .config import (ARCHITECTURES, ATTENTIONS, BACKENDS, CLIP_MODES, DEVICES, INITS, OPTIMIZERS, ConfigError, ModelConfig,
                      RunConfig, TaskConfig, TrainConfig)
 from .data.errors import DataError
 from .store import RunStore
+from .tasks import METRIC_UNITS, TASKS
 from .train.trainer import Callback
 
 EXIT_CODES = {"completed": 0, "stopped": 0, "diverged": 3}
@@ -46,8 +47,8 @@ class ProgressBar(Callback):
         self.stream.flush()
 
     def on_eval(self, trainer, record):
-        metric = f"{record['bits_per_char']:.3f} bits/char" if "bits_per_char" in record else ""
-        self.stream.write(f"\n  step {record['step']}: val loss {record['val_loss']:.3f} {metric}\n")
+        metrics = ", ".join(f"{k} {record[k]:.3f}" for k in trainer.headline_keys if k in record)
+        self.stream.write(f"\n  step {record['step']}: val loss {record['val_loss']:.3f} {metrics}\n")
 
     def on_end(self, trainer, result):
         self.stream.write(f"\n{result.status}: {result.steps} steps. {result.message}\n")
@@ -70,6 +71,10 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--backend", choices=BACKENDS, help=f"default {d_model.backend}")
     p.add_argument("--init", choices=INITS, help=f"default {d_model.init}")
     p.add_argument("--spectral-radius", type=float, help="target radius of W_hh for --init spectral")
+    p.add_argument("--attention", choices=ATTENTIONS, help=f"decoders only (default {d_model.attention})")
+    p.add_argument("--decoder-arch", choices=ARCHITECTURES, help="decoders only (default: same as --arch)")
+    p.add_argument("--teacher-forcing", type=float, help=f"decoders only (default {d_train.teacher_forcing})")
+    p.add_argument("--beam", type=int, help=f"decoders only: beam width at evaluation (default {d_train.beam})")
     p.add_argument("--steps", type=int, help=f"default {d_train.steps}")
     p.add_argument("--batch-size", type=int, help=f"default {d_train.batch_size}")
     p.add_argument("--seq-len", type=int, help=f"default {d_train.seq_len}")
@@ -91,6 +96,8 @@ FLAG_FIELDS = {
     "arch": ("model", "arch"), "layers": ("model", "layers"), "hidden": ("model", "hidden"),
     "embedding": ("model", "embedding"), "dropout": ("model", "dropout"), "bidirectional": ("model", "bidirectional"),
     "backend": ("model", "backend"), "init": ("model", "init"), "spectral_radius": ("model", "spectral_radius"),
+    "attention": ("model", "attention"), "decoder_arch": ("model", "decoder_arch"),
+    "teacher_forcing": ("train", "teacher_forcing"), "beam": ("train", "beam"),
     "steps": ("train", "steps"), "batch_size": ("train", "batch_size"), "seq_len": ("train", "seq_len"),
     "lr": ("train", "lr"), "optimizer": ("train", "optimizer"), "clip": ("train", "clip"),
     "clip_threshold": ("train", "clip_threshold"), "seed": ("train", "seed"), "device": ("train", "device"),
@@ -143,8 +150,8 @@ def write_metrics(path: Path, store: RunStore, run_id: str) -> None:
     out = {
         "run_id": run_id, "status": record.status, "message": record.message, "device": record.summary.get("device", ""),
         "steps": record.step, "config": record.config.to_dict(),
-        **{k: record.summary.get(k) for k in ("train_loss", "val_loss", "bits_per_char", "tokens_per_s",
-                                              "clipped_steps", "seconds", "parameters")},
+        **{k: record.summary.get(k) for k in ("train_loss", "val_loss", "tokens_per_s", "clipped_steps", "seconds")},
+        **{k: v for k, v in record.summary.items() if isinstance(v, (int, float))},
         "loss": [r["loss"] for r in steps],
         "grad_norm": [r["grad_norm"] for r in steps],
         "grad_norm_clipped": [r["grad_norm_clipped"] for r in steps],
@@ -167,8 +174,9 @@ def cmd_runs(args) -> int:
         return 0
     print(f"{'run id':32} {'status':10} {'steps':>11} {'metric':>12}  name")
     for r in rows:
-        metric = r.summary.get("bits_per_char")
-        shown = f"{metric:.3f} bpc" if isinstance(metric, (int, float)) else "-"
+        name = TASKS[r.config.task.name].headline_metric if r.config.task.name in TASKS else "val_loss"
+        metric = r.summary.get(name)
+        shown = f"{metric:.3f} {METRIC_UNITS.get(name, name)}" if isinstance(metric, (int, float)) else "-"
         print(f"{r.id:32} {r.status:10} {f'{r.step}/{r.total_steps}':>11} {shown:>12}  {r.name}")
     return 0
 

@@ -20,6 +20,7 @@ BACKENDS = ("fused", "scratch")
 INITS = ("default", "xavier", "orthogonal", "identity", "spectral")
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
 CLIP_MODES = ("none", "norm", "value")
+ATTENTIONS = ("none", "bahdanau", "luong-dot", "luong-general", "soft")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 
 
@@ -50,11 +51,16 @@ class ModelConfig:
     backend: str = "fused"  # "fused" = torch's nn.RNN/LSTM/GRU kernels; "scratch" = textbook cells in Python
     init: str = "default"  # weight init: default | xavier | orthogonal | identity (IRNN) | spectral
     spectral_radius: float = 1.0  # target spectral radius of W_hh when init = "spectral"
+    attention: str = "none"  # decoders only: none | bahdanau | luong-dot | luong-general (seq2seq) | soft (captioning)
+    decoder_arch: str = ""  # decoders only: the decoder's cell ("" = same as arch)
 
     def validate(self) -> None:
         _choice("arch", self.arch, ARCHITECTURES)
         _choice("backend", self.backend, BACKENDS)
         _choice("init", self.init, INITS)
+        _choice("attention", self.attention, ATTENTIONS)
+        if self.decoder_arch:
+            _choice("decoder_arch", self.decoder_arch, ARCHITECTURES)
         if not 1 <= self.layers <= 4:
             raise ConfigError("layers must be between 1 and 4")
         if not 1 <= self.hidden <= 4096:
@@ -78,6 +84,8 @@ class TrainConfig:
     weight_decay: float = 0.0  # L2 penalty added by the optimiser
     clip: str = "norm"  # gradient clipping: none | norm (global norm) | value (element-wise clamp)
     clip_threshold: float = 1.0  # max global norm (clip="norm") or max |gradient| (clip="value")
+    teacher_forcing: float = 1.0  # decoders only: probability of feeding the true previous token while training
+    beam: int = 1  # decoders only: beam width when evaluating (1 = greedy decoding)
     seed: int = 0  # seeds weights, batches and sampling: same seed + same device = same losses
     device: str = "auto"  # auto (cuda, then mps, then cpu) | cpu | cuda | mps
     threads: int = 1  # torch CPU threads for this run (small RNNs are fastest on one)
@@ -98,6 +106,10 @@ class TrainConfig:
             raise ConfigError("lr must be positive")
         if self.clip != "none" and not self.clip_threshold > 0:
             raise ConfigError("clip_threshold must be positive")
+        if not 0.0 <= self.teacher_forcing <= 1.0:
+            raise ConfigError("teacher_forcing must be between 0 and 1")
+        if self.beam < 1:
+            raise ConfigError("beam must be at least 1")
         if not self.sample_temperature > 0:
             raise ConfigError("sample_temperature must be positive")
 

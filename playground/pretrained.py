@@ -78,32 +78,35 @@ def pretrain(names: list[str] | None = None, out_dir: Path = PRETRAINED_DIR,
         log(f"pretraining {name}: {cfg.label()} for {cfg.train.steps} steps on {devices.describe(device)}")
         result = Trainer(cfg.train, device).fit(model, task, callbacks)
         model.cpu()
-        metrics = task.evaluate(model, batch_size=32, seq_len=cfg.train.seq_len)  # the whole held-out split
+        metrics = task.evaluate(model, cfg.train.batch_size, cfg.train.seq_len)  # the whole held-out split
         metrics.update(steps=result.steps, train_seconds=round(time.time() - started, 1),
                        train_loss=result.history[-1]["loss"])
         folder = checkpoint.save(out_dir / name, model, cfg, task, result.steps, metrics)
         (folder / "README.md").write_text(model_card(name, cfg, task, metrics, model.parameter_count()))
-        log(f"  {name}: {metrics['bits_per_char']:.3f} bits/char on held-out text "
-            f"(uniform: {metrics['uniform_bits_per_char']:.2f})")
+        log(f"  {name}: held-out {task.headline_metric} {metrics[task.headline_metric]:.4f}")
         written.append(folder)
     return written
 
 
 def model_card(name: str, cfg: RunConfig, task, metrics: dict, parameters: int) -> str:
-    corpus = BUILTIN[cfg.task.dataset]
+    corpus = BUILTIN.get(cfg.task.dataset) if cfg.task.name == "char" else None
+    data = f"{corpus.title} (`{corpus.name}`): {corpus.description}" if corpus else f"`{cfg.task.dataset}`"
+    facts = ", ".join(f"{k.replace('_', ' ')} {v:,}" if isinstance(v, int) else f"{k.replace('_', ' ')} {v:.3g}"
+                      for k, v in task.describe().items() if isinstance(v, (int, float)))
+    scores = "\n".join(f"  - {k}: {v:.4f}" if isinstance(v, float) else f"  - {k}: {v}"
+                       for k, v in metrics.items() if isinstance(v, (int, float)))
+    m, t = cfg.model, cfg.train
     return f"""# {name}
 
-{cfg.label()}: a character-level language model trained by `python -m playground pretrain`.
+{cfg.label()}: trained by `python -m playground pretrain --only {name}`.
 
-- Data: {corpus.title} (`{corpus.name}`): {corpus.description} The last {cfg.task.val_fraction:.0%} is held out.
-- Model: {cfg.model.arch}, {cfg.model.layers} layer(s) of {cfg.model.hidden} units, embedding {cfg.model.embedding}, \
-{parameters:,} parameters, vocabulary of {len(task.vocab)} characters.
-- Training: {cfg.train.steps} steps of {cfg.train.batch_size} x {cfg.train.seq_len} characters, {cfg.train.optimizer} \
-at lr {cfg.train.lr}, clip by {cfg.train.clip} at {cfg.train.clip_threshold}, seed {cfg.train.seed}.
-- Held-out quality: **{metrics['bits_per_char']:.3f} bits per character** (uniform guessing: \
-{metrics['uniform_bits_per_char']:.2f}) over {metrics['eval_characters']:,} characters.
-
-Use it: `python -m playground sample {name} --length 300 --temperature 0.7`.
+- Task: `{cfg.task.name}`. Data: {data} {facts}. The held-out split is never trained on.
+- Model: {m.arch}, {m.layers} layer(s) of {m.hidden} units, embedding {m.embedding}, attention {m.attention}, \
+{parameters:,} parameters.
+- Training: {t.steps} steps of batch {t.batch_size}, {t.optimizer} at lr {t.lr}, clip by {t.clip} at \
+{t.clip_threshold}, seed {t.seed}.
+- Held-out quality (headline: **{task.headline_metric} = {metrics[task.headline_metric]:.4f}**):
+{scores}
 
 ```json
 {json.dumps(cfg.to_dict(), indent=2)}

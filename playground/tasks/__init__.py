@@ -7,6 +7,9 @@ from .char import CharTask
 
 TASKS: dict[str, type[Task]] = {"char": CharTask}
 
+# Short units for headline metrics in tables and progress lines.
+METRIC_UNITS = {"bits_per_char": "bpc", "val_loss": "loss", "exact_match": "exact", "accuracy": "acc", "mse": "mse"}
+
 
 def build(cfg: TaskConfig, state: dict | None = None) -> Task:
     """The task `cfg.name` names; `state` comes from a checkpoint (a vocabulary, say)."""
@@ -16,4 +19,4 @@ def build(cfg: TaskConfig, state: dict | None = None) -> Task:
     return TASKS[cfg.name](cfg, state=state)
 
 
-__all__ = ["build", "Task", "TASKS", "HIGHER_IS_BETTER"]
+__all__ = ["build", "Task", "TASKS", "HIGHER_IS_BETTER", "METRIC_UNITS"]

@@ -19,6 +19,9 @@ class Task:
         """What `models.build` needs: the model family and its sizes."""
         raise NotImplementedError
 
+    def check_size(self, batch_size: int, seq_len: int) -> None:
+        """Raise DataError with a clear message when the data cannot fill one batch."""
+
     def train_batches(self, batch_size: int, seq_len: int, generator: torch.Generator) -> Iterator[dict]:
         """An endless stream of training batches (dicts of CPU tensors). A batch whose
         `new_stream` is True starts fresh text: the trainer resets the carried state."""
@@ -35,6 +38,14 @@ class Task:
     def sample(self, model: SequenceModel, **options) -> dict:
         """One example of what the model does now, with at least `text` for display."""
         raise NotImplementedError
+
+    def batch_tokens(self, batch: dict) -> int:
+        """How many tokens a training batch holds (for tokens/s)."""
+        return batch["x"].numel()
+
+    def describe(self) -> dict:
+        """Facts about the data for the Data page and model cards."""
+        return {}
 
     def state(self) -> dict:
         """What a checkpoint must keep to rebuild the task without its data (a vocabulary, say)."""

@@ -62,6 +62,7 @@ class Trainer:
         self.model: SequenceModel | None = None
         self.optimizer: torch.optim.Optimizer | None = None
         self.step = 0
+        self.headline_keys: list[str] = []  # the task's headline metric(s), for progress displays
 
     def set_clipping(self, mode: str, threshold: float) -> None:
         """Change gradient clipping; it applies from the next step on."""
@@ -108,6 +109,7 @@ class Trainer:
         batches = task.train_batches(cfg.batch_size, cfg.seq_len, generator)
         probe = self._to_device(task.probe_batch(cfg.batch_size, cfg.seq_len))
         tracks_gates = model.core.record_gates(True)
+        self.headline_keys = [task.headline_metric]
         result = TrainResult("completed", 0)
         info = {"device": str(self.device), "parameters": sum(p.numel() for p in params), "gate_stats": tracks_gates}
         for cb in callbacks:
@@ -138,7 +140,7 @@ class Trainer:
             if finite:
                 self.optimizer.step()
             seconds = time.perf_counter() - tick
-            tokens = batch["x"].numel()
+            tokens = task.batch_tokens(batch)
             record = {
                 "step": step, "loss": loss, "grad_norm": norm, "grad_norm_clipped": after, "clipped": clipped,
                 "clip": self.clip_mode, "clip_threshold": self.clip_threshold, "layer_norms": layer_norms,

@@ -1,0 +1,29 @@
+"""Every test session gets its own empty store, so tests never touch a user's runs."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+torch.set_num_threads(1)  # tiny models are fastest on one thread, and the 2-core CI box has other work
+
+
+@pytest.fixture(scope="session", autouse=True)
+def isolated_home(tmp_path_factory):
+    home = tmp_path_factory.mktemp("playground-home")
+    os.environ["PLAYGROUND_HOME"] = str(home)
+    yield home
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch):
+    """A fresh, empty store for one test (also seen by child processes through the environment)."""
+    from playground.store import RunStore
+
+    monkeypatch.setenv("PLAYGROUND_HOME", str(tmp_path / "home"))
+    return RunStore()
