@@ -129,6 +129,7 @@ def cmd_train(args) -> int:
         cfg = record.config
     else:
         cfg = config_from_args(args)
+        check_run(cfg)  # bad data or settings: one error line, and no run row or folder left behind
         run_id = store.create_run(cfg)
         print(f"run {run_id}: {cfg.label()} (store: {store.root})", file=sys.stderr)
     callbacks = [] if args.quiet else [ProgressBar(cfg.train.steps)]
@@ -139,6 +140,12 @@ def cmd_train(args) -> int:
     if args.metrics_out:
         write_metrics(args.metrics_out, store, run_id)
     return EXIT_CODES.get(record.status, 2)
+
+
+def check_run(cfg: RunConfig) -> None:
+    """Raise the ConfigError or DataError a run would fail with, before anything is recorded."""
+    devices.resolve(cfg.train.device)
+    runner.prepare(cfg)
 
 
 def write_metrics(path: Path, store: RunStore, run_id: str) -> None:

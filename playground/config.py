@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import typing
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +22,8 @@ INITS = ("default", "xavier", "orthogonal", "identity", "spectral")
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
 CLIP_MODES = ("none", "norm", "value")
 ATTENTIONS = ("none", "bahdanau", "luong-dot", "luong-general", "soft")
+ATTENTION_ALIASES = {"luong": "luong-general"}  # short names accepted in configs and flags, stored in full
+TOKENIZATIONS = ("auto", "char", "word")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 
 
@@ -32,12 +35,21 @@ class TaskConfig:
     val_fraction: float = 0.1  # share of the text held out for validation (taken from the end)
     max_chars: int | None = None  # keep only the first N characters (None = the dataset's own cap)
     max_upload_bytes: int = 20_000_000  # files larger than this are refused with a clear message
+    pairs: int = 20_000  # translation: pairs generated for a built-in dataset (val_fraction of them held out)
+    data_seed: int = 0  # translation: seeds the generated pairs and the held-out split (same seed = same data)
+    tokenization: str = "auto"  # translation: auto (the dataset's natural choice; words for uploads) | char | word
+    max_len: int = 50  # translation: pairs whose source or target has more tokens than this are left out
 
     def validate(self) -> None:
         if not 0.0 < self.val_fraction < 0.5:
             raise ConfigError("val_fraction must be between 0 and 0.5")
         if self.max_chars is not None and self.max_chars < 1000:
             raise ConfigError("max_chars must be at least 1000 characters")
+        _choice("tokenization", self.tokenization, TOKENIZATIONS)
+        if not 100 <= self.pairs <= 1_000_000:
+            raise ConfigError("pairs must be between 100 and 1,000,000")
+        if not 2 <= self.max_len <= 1000:
+            raise ConfigError("max_len must be between 2 and 1000 tokens")
 
 
 @dataclass
@@ -55,6 +67,7 @@ class ModelConfig:
     decoder_arch: str = ""  # decoders only: the decoder's cell ("" = same as arch)
 
     def validate(self) -> None:
+        self.attention = ATTENTION_ALIASES.get(self.attention, self.attention)  # "luong" is stored as luong-general
         _choice("arch", self.arch, ARCHITECTURES)
         _choice("backend", self.backend, BACKENDS)
         _choice("init", self.init, INITS)
@@ -89,9 +102,9 @@ class TrainConfig:
     seed: int = 0  # seeds weights, batches and sampling: same seed + same device = same losses
     device: str = "auto"  # auto (cuda, then mps, then cpu) | cpu | cuda | mps
     threads: int = 1  # torch CPU threads for this run (small RNNs are fastest on one)
-    eval_every: int = 50  # every N steps: validation loss, sample, spectral radius, gradient flow
-    eval_batches: int = 8  # validation batches per evaluation
-    sample_length: int = 200  # characters generated at each evaluation
+    eval_every: int = 100  # every N steps: validation loss, sample, spectral radius, gradient flow
+    eval_batches: int = 4  # validation batches per evaluation (more = steadier numbers, slower)
+    sample_length: int = 120  # characters generated at each evaluation
     sample_temperature: float = 0.8  # temperature of those samples (lower = more conservative)
     checkpoint_every: int = 250  # save a checkpoint every N steps (and always at the end)
 
@@ -173,4 +186,22 @@ def _build(kind, data: dict[str, Any], **extra):
     unknown = sorted(set(data) - known)
     if unknown:
         raise ConfigError(f"unknown {kind.__name__} setting(s): {', '.join(unknown)}")
+    hints = typing.get_type_hints(kind)
+    for name, value in data.items():
+        _check_type(kind, name, value, hints[name])
     return kind(**data, **extra)
+
+
+_TYPE_WORDS = {int: "a whole number", float: "a number", str: "a string", bool: "true or false", type(None): "null"}
+
+
+def _check_type(kind, name: str, value, hint) -> None:
+    """A JSON value of the wrong type ("10" for a count, null for a size) is a ConfigError, not a TypeError later."""
+    allowed = typing.get_args(hint) or (hint,)  # `int | None` -> (int, NoneType)
+    if isinstance(value, bool):
+        ok = bool in allowed
+    else:
+        ok = isinstance(value, allowed) or (float in allowed and isinstance(value, int))
+    if not ok:
+        words = " or ".join(_TYPE_WORDS.get(t, getattr(t, "__name__", str(t))) for t in allowed)
+        raise ConfigError(f"{kind.__name__}.{name} must be {words} (got {value!r})")

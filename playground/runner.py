@@ -110,6 +110,17 @@ def summarize(result: TrainResult, history: list[dict], last_eval: dict) -> dict
     return summary
 
 
+def prepare(cfg: RunConfig):
+    """(task, model) for a config, or a ConfigError / DataError that says what is wrong with it:
+    an unknown setting, a dataset that is missing, empty, binary or too short for one batch."""
+    cfg.validate()
+    task = tasks.build(cfg.task)
+    task.check_size(cfg.train.batch_size, cfg.train.seq_len)
+    torch.manual_seed(cfg.train.seed)  # the model's initial weights come from the run's seed
+    model = models.build(cfg.model, task.spec)
+    return task, model
+
+
 def execute(store: RunStore, run_id: str, callbacks: list[Callback] = (), stop: threading.Event | None = None,
             handle_signals: bool = True) -> TrainResult | None:
     """Train the stored run `run_id`. SIGTERM / Ctrl-C stop it cleanly with status `stopped`.
@@ -128,11 +139,8 @@ def execute(store: RunStore, run_id: str, callbacks: list[Callback] = (), stop: 
         return None
     try:
         torch.set_num_threads(cfg.train.threads)
-        torch.manual_seed(cfg.train.seed)
         device = devices.resolve(cfg.train.device)
-        task = tasks.build(cfg.task)
-        task.check_size(cfg.train.batch_size, cfg.train.seq_len)
-        model = models.build(cfg.model, task.spec)
+        task, model = prepare(cfg)
     except (ConfigError, DataError) as exc:
         store.update_run(run_id, status="failed", message=str(exc))
         store.add_event(run_id, 0, "failed", str(exc))

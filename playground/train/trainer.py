@@ -162,6 +162,11 @@ class Trainer:
                 result.evals.append(record)
                 for cb in callbacks:
                     cb.on_eval(self, record)
+                if not math.isfinite(record["val_loss"]):  # this step's update made the weights non-finite
+                    result.status = "diverged"
+                    result.message = (f"the validation loss became {record['val_loss']} after step {step}: "
+                                      "training diverged. Clip the gradients or lower the learning rate.")
+                    break
             if step % cfg.checkpoint_every == 0 or step == cfg.steps:
                 for cb in callbacks:
                     cb.on_checkpoint(self, step)
@@ -180,6 +185,8 @@ class Trainer:
         gates = model.core.gate_stats()
         model.core.record_gates(False)  # the probe and the sample must not count as training activity
         record = {"step": step, **task.evaluate(model, cfg.batch_size, cfg.seq_len, cfg.eval_batches)}
+        if not math.isfinite(record["val_loss"]):  # diverged weights: sampling from NaN probabilities would fail
+            return record
         record["gradient_flow"] = diagnostics.gradient_flow(model, probe)
         record["spectral_radius"] = diagnostics.spectral_radii(model)
         generator = torch.Generator().manual_seed(cfg.seed + step)

@@ -1,0 +1,183 @@
+"""Training throughput: the playground trainer against a bare hand-written PyTorch loop.
+
+Both train the same char-level LSTM (vocab ~100, hidden 256, 1 layer, batch 32, sequence 128,
+Adam, clip by norm) on the same batches, in one process, alternating round by round so that
+machine noise hits both alike. The playground trainer runs with its diagnostics at their
+defaults (per-step global and per-layer gradient norms, clip statistics, and every
+`eval_every` steps validation, a sample, spectral radii and the gradient-flow probe); its
+tokens/s is wall-clock over whole rounds, evaluations included.
+
+Also printed: the scratch (textbook-cell) backend's ratio, and a numpy vanilla RNN in the style
+of min-char-rnn (hidden 100, sequence 25, batch 1) against the playground trainer on the same
+small vanilla RNN and on the LSTM.
+
+    python benchmarks/train_throughput.py [--rounds 3] [--steps 300]
+Target: trainer / bare >= 0.95.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+# glibc's allocator default makes the fused LSTM page-fault on every step; the app's child
+# processes set these too (playground/jobs.py). Re-exec once with them in the environment.
+ALLOCATOR = {"MALLOC_MMAP_THRESHOLD_": "268435456", "MALLOC_TRIM_THRESHOLD_": "268435456"}
+if any(os.environ.get(k) != v for k, v in ALLOCATOR.items()):
+    os.execve(sys.executable, [sys.executable, *sys.argv], {**os.environ, **ALLOCATOR})
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+from torch import nn  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from playground import models, tasks  # noqa: E402
+from playground.config import ModelConfig, RunConfig, TaskConfig, TrainConfig  # noqa: E402
+from playground.train.trainer import Trainer  # noqa: E402
+
+
+def lstm_config(steps: int, backend: str = "fused") -> RunConfig:
+    return RunConfig(
+        task=TaskConfig(name="char", dataset="stdlib", max_chars=400_000),
+        model=ModelConfig(arch="lstm", layers=1, hidden=256, embedding=64, backend=backend),
+        train=TrainConfig(steps=steps, batch_size=32, seq_len=128, lr=2e-3, clip="norm", clip_threshold=1.0,
+                          checkpoint_every=10**9),
+    )
+
+
+def playground_tokens_per_s(cfg: RunConfig, task) -> float:
+    """Wall-clock tokens/s of one `Trainer.fit`, evaluations and diagnostics included."""
+    torch.manual_seed(cfg.train.seed)
+    model = models.build(cfg.model, task.spec)
+    started = time.perf_counter()
+    result = Trainer(cfg.train).fit(model, task)
+    seconds = time.perf_counter() - started
+    return result.steps * cfg.train.batch_size * cfg.train.seq_len / seconds
+
+
+class BareLSTM(nn.Module):
+    def __init__(self, vocab: int, embedding: int, hidden: int) -> None:
+        super().__init__()
+        self.embed = nn.Embedding(vocab, embedding)
+        self.lstm = nn.LSTM(embedding, hidden, batch_first=True)
+        self.head = nn.Linear(hidden, vocab)
+
+    def forward(self, x, state):
+        out, state = self.lstm(self.embed(x), state)
+        return self.head(out), state
+
+
+def bare_tokens_per_s(cfg: RunConfig, task) -> float:
+    """The loop anyone would write by hand: no diagnostics, no evaluation."""
+    torch.manual_seed(cfg.train.seed)
+    t = cfg.train
+    model = BareLSTM(task.spec["vocab_size"], cfg.model.embedding, cfg.model.hidden)
+    optimizer = torch.optim.Adam(model.parameters(), lr=t.lr)
+    batches = task.train_batches(t.batch_size, t.seq_len, torch.Generator().manual_seed(t.seed))
+    state = None
+    started = time.perf_counter()
+    for _ in range(t.steps):
+        batch = next(batches)
+        if batch["new_stream"]:
+            state = None
+        logits, state = model(batch["x"], state)
+        state = tuple(s.detach() for s in state)
+        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), batch["y"].reshape(-1))
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), t.clip_threshold)
+        optimizer.step()
+        loss.item()
+    return t.steps * t.batch_size * t.seq_len / (time.perf_counter() - started)
+
+
+def min_char_rnn_tokens_per_s(text: str, steps: int, hidden: int = 100, seq_len: int = 25) -> float:
+    """Karpathy's min-char-rnn (numpy, batch 1, Adagrad, clip by value 5), timed per token."""
+    chars = sorted(set(text))
+    index = {c: i for i, c in enumerate(chars)}
+    data = np.array([index[c] for c in text[: steps * seq_len + 1]])
+    vocab = len(chars)
+    rng = np.random.default_rng(0)
+    Wxh, Whh, Why = (rng.standard_normal(s) * 0.01 for s in ((hidden, vocab), (hidden, hidden), (vocab, hidden)))
+    bh, by = np.zeros((hidden, 1)), np.zeros((vocab, 1))
+    params = [Wxh, Whh, Why, bh, by]
+    memory = [np.zeros_like(p) for p in params]
+    hprev = np.zeros((hidden, 1))
+    started = time.perf_counter()
+    for step in range(steps):
+        inputs = data[step * seq_len: (step + 1) * seq_len]
+        targets = data[step * seq_len + 1: (step + 1) * seq_len + 1]
+        xs, hs, ps = {}, {-1: hprev}, {}
+        for t in range(seq_len):
+            xs[t] = np.zeros((vocab, 1))
+            xs[t][inputs[t]] = 1
+            hs[t] = np.tanh(Wxh @ xs[t] + Whh @ hs[t - 1] + bh)
+            y = Why @ hs[t] + by
+            ps[t] = np.exp(y - y.max()) / np.exp(y - y.max()).sum()
+        grads = [np.zeros_like(p) for p in params]
+        dWxh, dWhh, dWhy, dbh, dby = grads
+        dhnext = np.zeros_like(hs[0])
+        for t in reversed(range(seq_len)):
+            dy = ps[t].copy()
+            dy[targets[t]] -= 1
+            dWhy += dy @ hs[t].T
+            dby += dy
+            dh = Why.T @ dy + dhnext
+            dhraw = (1 - hs[t] ** 2) * dh
+            dbh += dhraw
+            dWxh += dhraw @ xs[t].T
+            dWhh += dhraw @ hs[t - 1].T
+            dhnext = Whh.T @ dhraw
+        for p, g, m in zip(params, grads, memory):
+            np.clip(g, -5, 5, out=g)
+            m += g * g
+            p -= 0.1 * g / np.sqrt(m + 1e-8)
+        hprev = hs[seq_len - 1]
+    return steps * seq_len / (time.perf_counter() - started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds of each loop")
+    parser.add_argument("--steps", type=int, default=300, help="training steps per round")
+    args = parser.parse_args()
+    torch.set_num_threads(1)  # each run sets its own; one is fastest for small recurrent models
+
+    cfg = lstm_config(args.steps)
+    task = tasks.build(cfg.task)
+    print(f"char LSTM: vocab {len(task.vocab)}, hidden 256, batch 32, sequence 128, Adam, clip by norm, "
+          f"{args.rounds} alternating rounds of {args.steps} steps, torch {torch.__version__}, 1 thread\n")
+    warm_up = lstm_config(10)  # oneDNN primitives and allocator pools, created once for both loops
+    playground_tokens_per_s(warm_up, task)
+    bare_tokens_per_s(warm_up, task)
+    playground, bare = [], []
+    for round_ in range(args.rounds):
+        playground.append(playground_tokens_per_s(cfg, task))
+        bare.append(bare_tokens_per_s(cfg, task))
+        print(f"  round {round_ + 1}: playground {playground[-1]:9,.0f} tok/s   bare loop {bare[-1]:9,.0f} tok/s   "
+              f"ratio {playground[-1] / bare[-1]:.3f}")
+    p, b = statistics.median(playground), statistics.median(bare)
+    print(f"\nplayground trainer (fused, diagnostics on) {p:9,.0f} tok/s")
+    print(f"bare nn.LSTM loop                          {b:9,.0f} tok/s")
+    print(f"ratio                                      {p / b:9.3f}   (target >= 0.95)")
+
+    scratch_cfg = lstm_config(max(20, args.steps // 4), backend="scratch")
+    scratch = playground_tokens_per_s(scratch_cfg, task)
+    print(f"\nscratch backend (textbook cells)           {scratch:9,.0f} tok/s   ratio to bare {scratch / b:.3f}")
+
+    small = RunConfig(task=cfg.task, model=ModelConfig(arch="rnn-tanh", hidden=100, embedding=64),
+                      train=TrainConfig(steps=args.steps, batch_size=32, seq_len=25, clip="value", clip_threshold=5.0,
+                                        checkpoint_every=10**9))
+    small_tps = playground_tokens_per_s(small, task)
+    numpy_tps = min_char_rnn_tokens_per_s(task.text, steps=200)
+    print(f"\nmin-char-rnn (numpy, hidden 100, seq 25)   {numpy_tps:9,.0f} tok/s")
+    print(f"playground rnn-tanh, hidden 100, seq 25    {small_tps:9,.0f} tok/s   ({small_tps / numpy_tps:.1f}x)")
+    print(f"playground LSTM, hidden 256, seq 128       {p:9,.0f} tok/s   ({p / numpy_tps:.1f}x)")
+
+
+if __name__ == "__main__":
+    main()

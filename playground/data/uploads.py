@@ -1,0 +1,106 @@
+"""Datasets people upload: validated on the server, saved under `paths.datasets_dir()` as NAME.txt.
+
+The char task reads a dataset by that name (`TaskConfig.dataset = NAME`), so an upload becomes a
+choice in Train as soon as it is saved, and stays one across restarts.
+"""
+from __future__ import annotations
+
+import math
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..paths import datasets_dir
+from .corpora import BUILTIN
+from .errors import DataError
+from .text import DEFAULT_MAX_BYTES, decode_text, read_text_file
+
+MIN_CHARACTERS = 1_000  # below this there is not enough text for one batch plus a validation window
+NAME_LENGTH = 40
+
+
+@dataclass
+class DatasetInfo:
+    name: str  # what TaskConfig.dataset holds
+    title: str  # a human title
+    source: str  # "built-in" or "uploaded"
+    text: str
+
+    @property
+    def characters(self) -> int:
+        return len(self.text)
+
+    @property
+    def vocabulary(self) -> list[str]:
+        return sorted(set(self.text))
+
+    @property
+    def uniform_loss(self) -> float:
+        """The loss (nats) of a model that guesses every character with equal probability: ln V."""
+        return math.log(len(self.vocabulary))
+
+
+def dataset_name(filename: str) -> str:
+    """A safe dataset name from an upload's file name: lower-case letters, digits, '-' and '_'."""
+    stem = Path(filename).stem.lower()
+    name = re.sub(r"[^a-z0-9_-]+", "-", stem).strip("-_")[:NAME_LENGTH]
+    return name or "upload"
+
+
+def _free_name(name: str) -> str:
+    """Never overwrite a built-in corpus or an earlier upload: add -2, -3, ..."""
+    taken = set(BUILTIN) | set(uploaded_names())
+    if name not in taken:
+        return name
+    n = 2
+    while f"{name}-{n}" in taken:
+        n += 1
+    return f"{name}-{n}"
+
+
+def validate_upload(raw: bytes, filename: str, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
+    """The upload's text, or a DataError that says what is wrong (empty, huge, binary, not UTF-8, too short)."""
+    text = decode_text(raw, max_bytes, name=filename)
+    if len(text) < MIN_CHARACTERS:
+        raise DataError(
+            f"{filename} has only {len(text):,} characters; at least {MIN_CHARACTERS:,} are needed to train "
+            "and hold some back for validation. Add more text."
+        )
+    return text
+
+
+def save_upload(raw: bytes, filename: str, max_bytes: int = DEFAULT_MAX_BYTES) -> DatasetInfo:
+    """Validate and store an uploaded text file; returns the saved dataset (with its final name)."""
+    text = validate_upload(raw, filename, max_bytes)
+    name = _free_name(dataset_name(filename))
+    path = datasets_dir() / f"{name}.txt"
+    tmp = path.with_suffix(".txt.part")  # written whole, then renamed: a reader never sees half a file
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+    return DatasetInfo(name, filename, "uploaded", text)
+
+
+def uploaded_names() -> list[str]:
+    return sorted(path.stem for path in datasets_dir().glob("*.txt"))
+
+
+def delete_upload(name: str) -> None:
+    if name not in uploaded_names():
+        raise DataError(f"there is no uploaded dataset called {name!r}")
+    (datasets_dir() / f"{name}.txt").unlink()
+
+
+def dataset_choices() -> list[str]:
+    """Every dataset the char task can train on: built-in corpora first, then uploads."""
+    return list(BUILTIN) + [n for n in uploaded_names() if n not in BUILTIN]
+
+
+def load_dataset(name: str) -> DatasetInfo:
+    """A built-in corpus (at its default size) or an uploaded dataset, with its text."""
+    if name in BUILTIN:
+        corpus = BUILTIN[name]
+        return DatasetInfo(name, corpus.title, "built-in", corpus.load(corpus.default_max_chars))
+    if name in uploaded_names():
+        return DatasetInfo(name, name, "uploaded", read_text_file(datasets_dir() / f"{name}.txt"))
+    raise DataError(f"unknown dataset {name!r}; available: {', '.join(dataset_choices())}")

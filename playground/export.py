@@ -1,0 +1,74 @@
+"""Take a run away and bring a checkpoint back: metrics as CSV, a checkpoint as a zip file.
+
+The zip holds exactly what `checkpoint.load` reads (config.json + model.pt) plus metrics.csv,
+so a downloaded run can be uploaded again on the Try page, on this machine or another.
+"""
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+
+from . import checkpoint
+from .checkpoint import CheckpointError
+from .store import RunStore
+
+MAX_CHECKPOINT_BYTES = 200_000_000  # a zip (or a member of one) larger than this is refused
+
+
+def metrics_frame(store: RunStore, run_id: str) -> pd.DataFrame:
+    """One row per training step; per-layer gradient norms as `layer_norm/NAME` columns;
+    evaluation metrics (val_loss, bits_per_char, ...) on the steps where they were measured."""
+    rows = []
+    for record in store.metrics(run_id, "train"):
+        row = {k: v for k, v in record.items() if k != "layer_norms"}
+        row.update({f"layer_norm/{name}": value for name, value in (record.get("layer_norms") or {}).items()})
+        rows.append(row)
+    steps = pd.DataFrame(rows)
+    evals = pd.DataFrame([{k: v for k, v in r.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+                          for r in store.metrics(run_id, "eval")])
+    if steps.empty:
+        return evals
+    if evals.empty:
+        return steps
+    return steps.merge(evals, on="step", how="left")
+
+
+def metrics_csv(store: RunStore, run_id: str) -> bytes:
+    return metrics_frame(store, run_id).to_csv(index=False).encode("utf-8")
+
+
+def checkpoint_zip(store: RunStore, run_id: str) -> bytes:
+    """config.json + model.pt of the run's latest checkpoint, and its metrics.csv."""
+    folder = store.checkpoint_dir(run_id)
+    checkpoint.read_meta(folder)  # a clear CheckpointError when the run has none yet
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name in (checkpoint.META, checkpoint.WEIGHTS):
+            archive.write(folder / name, name)
+        archive.writestr("metrics.csv", metrics_csv(store, run_id))
+    return buffer.getvalue()
+
+
+def unpack_checkpoint_zip(raw: bytes, destination: Path) -> Path:
+    """Extract a checkpoint zip made by `checkpoint_zip` into `destination`; CheckpointError if it is not one."""
+    if len(raw) > MAX_CHECKPOINT_BYTES:
+        raise CheckpointError(f"the file is {len(raw) / 1e6:.0f} MB; checkpoints up to {MAX_CHECKPOINT_BYTES / 1e6:.0f} MB are accepted")
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(raw))
+    except zipfile.BadZipFile:
+        raise CheckpointError("this file is not a zip archive: upload the checkpoint .zip downloaded from a run") from None
+    with archive:
+        names = set(archive.namelist())
+        missing = [n for n in (checkpoint.META, checkpoint.WEIGHTS) if n not in names]
+        if missing:
+            raise CheckpointError(f"this zip is not a Sequence Playground checkpoint: it has no {' or '.join(missing)}")
+        destination.mkdir(parents=True, exist_ok=True)
+        for name in (checkpoint.META, checkpoint.WEIGHTS):  # only these two, by fixed names: no path tricks
+            if archive.getinfo(name).file_size > MAX_CHECKPOINT_BYTES:
+                raise CheckpointError(f"{name} in this zip is too large to be a playground checkpoint")
+            (destination / name).write_bytes(archive.read(name))
+    checkpoint.read_meta(destination)  # the format check, before anything tries to load the weights
+    return destination

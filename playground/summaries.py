@@ -1,0 +1,82 @@
+"""Headline numbers of runs for lists and tables, whatever their task."""
+from __future__ import annotations
+
+import math
+
+import statistics
+
+import pandas as pd
+
+from .history import RunHistory
+from .store import RunRecord
+from .tasks import HIGHER_IS_BETTER, METRIC_UNITS, TASKS
+
+
+def headline_metric(record: RunRecord) -> str:
+    """The metric a run's task is judged by (bits_per_char for text, ...); val_loss if unknown."""
+    task = TASKS.get(record.config.task.name)
+    return task.headline_metric if task else "val_loss"
+
+
+def metric_label(name: str) -> str:
+    unit = METRIC_UNITS.get(name)
+    pretty = name.replace("_", " ")
+    better = "higher is better" if name in HIGHER_IS_BETTER else "lower is better"
+    return f"{pretty} ({unit}, {better})" if unit and unit != name else f"{pretty} ({better})"
+
+
+def baseline_loss(summary_or_eval: dict) -> float | None:
+    """The loss of guessing uniformly (ln V), where the task reports it."""
+    bits = summary_or_eval.get("uniform_bits_per_char")
+    return bits * math.log(2) if isinstance(bits, (int, float)) else None
+
+
+def summary_so_far(record: RunRecord, history: RunHistory) -> dict:
+    """The run's summary, completed from its history while it still trains (the store writes
+    the final summary only when a run ends)."""
+    summary = dict(record.summary)
+    if record.live or "train_loss" not in summary:
+        losses = [v for v in (r.get("loss") for r in history.steps[-20:]) if isinstance(v, (int, float))]
+        speeds = [r["tokens_per_s"] for r in history.steps[1:] if r.get("tokens_per_s")]
+        summary.update({
+            "train_loss": statistics.fmean(losses) if losses else None,
+            "tokens_per_s": statistics.median(speeds) if speeds else None,
+            "seconds": history.steps[-1]["time"] if history.steps else None,
+            "clipped_steps": int(history.clipped().sum()),
+        })
+        if history.evals:
+            summary.update({k: v for k, v in history.evals[-1].items() if isinstance(v, (int, float)) and k != "step"})
+    return summary
+
+
+def run_row(record: RunRecord, history: RunHistory | None = None) -> dict:
+    """One row of the Compare table."""
+    cfg = record.config
+    summary = summary_so_far(record, history) if history is not None else record.summary
+    metric = headline_metric(record)
+    seconds = summary.get("seconds")
+    clipped = summary.get("clipped_steps")
+    return {
+        "run": record.name,
+        "id": record.id,
+        "status": record.status,
+        "architecture": cfg.model.arch,
+        "layers × hidden": f"{cfg.model.layers} × {cfg.model.hidden}",
+        "parameters": summary.get("parameters"),
+        "dataset": cfg.task.dataset,
+        "steps": record.step,
+        "clip": "none" if cfg.train.clip == "none" else f"{cfg.train.clip} {cfg.train.clip_threshold:g}",
+        "lr": cfg.train.lr,
+        "train loss": summary.get("train_loss"),
+        "val loss": summary.get("val_loss"),
+        metric.replace("_", " "): summary.get(metric),
+        "clipped steps": clipped / record.step if isinstance(clipped, int) and record.step else None,
+        "tokens/s": summary.get("tokens_per_s"),
+        "time (s)": seconds,
+        "device": record.device or summary.get("device", ""),
+    }
+
+
+def compare_frame(records: list[RunRecord], histories: dict[str, RunHistory] | None = None) -> pd.DataFrame:
+    histories = histories or {}
+    return pd.DataFrame([run_row(r, histories.get(r.id)) for r in records])
