@@ -35,17 +35,17 @@ import torch.nn.functional as F  # noqa: E402
 from torch import nn  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from playground import models, tasks  # noqa: E402
+from playground import devices, models, tasks  # noqa: E402
 from playground.config import ModelConfig, RunConfig, TaskConfig, TrainConfig  # noqa: E402
 from playground.train.trainer import Trainer  # noqa: E402
 
 
-def lstm_config(steps: int, backend: str = "fused") -> RunConfig:
+def lstm_config(steps: int, backend: str = "fused", device: str = "cpu") -> RunConfig:
     return RunConfig(
         task=TaskConfig(name="char", dataset="stdlib", max_chars=400_000),
         model=ModelConfig(arch="lstm", layers=1, hidden=256, embedding=64, backend=backend),
         train=TrainConfig(steps=steps, batch_size=32, seq_len=128, lr=2e-3, clip="norm", clip_threshold=1.0,
-                          checkpoint_every=10**9),
+                          checkpoint_every=10**9, device=device),
     )
 
 
@@ -54,7 +54,7 @@ def playground_tokens_per_s(cfg: RunConfig, task) -> float:
     torch.manual_seed(cfg.train.seed)
     model = models.build(cfg.model, task.spec)
     started = time.perf_counter()
-    result = Trainer(cfg.train).fit(model, task)
+    result = Trainer(cfg.train, devices.resolve(cfg.train.device)).fit(model, task)
     seconds = time.perf_counter() - started
     return result.steps * cfg.train.batch_size * cfg.train.seq_len / seconds
 
@@ -75,7 +75,8 @@ def bare_tokens_per_s(cfg: RunConfig, task) -> float:
     """The loop anyone would write by hand: no diagnostics, no evaluation."""
     torch.manual_seed(cfg.train.seed)
     t = cfg.train
-    model = BareLSTM(task.spec["vocab_size"], cfg.model.embedding, cfg.model.hidden)
+    device = devices.resolve(t.device)
+    model = BareLSTM(task.spec["vocab_size"], cfg.model.embedding, cfg.model.hidden).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=t.lr)
     batches = task.train_batches(t.batch_size, t.seq_len, torch.Generator().manual_seed(t.seed))
     state = None
@@ -84,9 +85,10 @@ def bare_tokens_per_s(cfg: RunConfig, task) -> float:
         batch = next(batches)
         if batch["new_stream"]:
             state = None
-        logits, state = model(batch["x"], state)
+        x, y = batch["x"].to(device), batch["y"].to(device)
+        logits, state = model(x, state)
         state = tuple(s.detach() for s in state)
-        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), batch["y"].reshape(-1))
+        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         nn.utils.clip_grad_norm_(model.parameters(), t.clip_threshold)
@@ -144,14 +146,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds of each loop")
     parser.add_argument("--steps", type=int, default=300, help="training steps per round")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda or mps (the numpy baseline stays on the CPU)")
     args = parser.parse_args()
     torch.set_num_threads(1)  # each run sets its own; one is fastest for small recurrent models
 
-    cfg = lstm_config(args.steps)
+    cfg = lstm_config(args.steps, device=args.device)
     task = tasks.build(cfg.task)
     print(f"char LSTM: vocab {len(task.vocab)}, hidden 256, batch 32, sequence 128, Adam, clip by norm, "
-          f"{args.rounds} alternating rounds of {args.steps} steps, torch {torch.__version__}, 1 thread\n")
-    warm_up = lstm_config(10)  # oneDNN primitives and allocator pools, created once for both loops
+          f"{args.rounds} alternating rounds of {args.steps} steps, torch {torch.__version__}, 1 CPU thread, "
+          f"{devices.describe(devices.resolve(args.device))}\n")
+    warm_up = lstm_config(10, device=args.device)  # oneDNN primitives and allocator pools, created once for both loops
     playground_tokens_per_s(warm_up, task)
     bare_tokens_per_s(warm_up, task)
     playground, bare = [], []
@@ -165,13 +169,13 @@ def main() -> None:
     print(f"bare nn.LSTM loop                          {b:9,.0f} tok/s")
     print(f"ratio                                      {p / b:9.3f}   (target >= 0.95)")
 
-    scratch_cfg = lstm_config(max(20, args.steps // 4), backend="scratch")
+    scratch_cfg = lstm_config(max(20, args.steps // 4), backend="scratch", device=args.device)
     scratch = playground_tokens_per_s(scratch_cfg, task)
     print(f"\nscratch backend (textbook cells)           {scratch:9,.0f} tok/s   ratio to bare {scratch / b:.3f}")
 
     small = RunConfig(task=cfg.task, model=ModelConfig(arch="rnn-tanh", hidden=100, embedding=64),
                       train=TrainConfig(steps=args.steps, batch_size=32, seq_len=25, clip="value", clip_threshold=5.0,
-                                        checkpoint_every=10**9))
+                                        checkpoint_every=10**9, device=args.device))
     small_tps = playground_tokens_per_s(small, task)
     numpy_tps = min_char_rnn_tokens_per_s(task.text, steps=200)
     print(f"\nmin-char-rnn (numpy, hidden 100, seq 25)   {numpy_tps:9,.0f} tok/s")

@@ -86,9 +86,10 @@ def load_weights(path: Path) -> dict:
         raise CheckpointError(f"no weights file at {path}")
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # random bytes also raise KeyError, IndexError, ...: any failure means "not ours"
-        first = (str(exc).splitlines() or ["unreadable"])[0]
-        raise CheckpointError(f"{path.name} is not a weights-only PyTorch checkpoint we can read safely: {first}") from None
+    except Exception:  # random bytes also raise KeyError, IndexError, ...: any failure means "not ours"
+        # torch's own message suggests weights_only=False, which would run code from the file: never say that
+        raise CheckpointError(f"{path.name} is not a plain PyTorch state_dict: it is damaged, or it holds objects "
+                              "beyond tensors (code), which the playground never loads") from None
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise CheckpointError(f"{path.name} does not hold a state_dict of tensors")
     return state

@@ -14,13 +14,14 @@ from pathlib import Path
 
 import torch
 
-from . import checkpoint, devices, pretrained, runner
+from . import checkpoint, devices, imaging, pretrained, runner
 from .checkpoint import CheckpointError
-from .config import (ARCHITECTURES, ATTENTIONS, BACKENDS, CLIP_MODES, DEVICES, INITS, OPTIMIZERS, ConfigError, ModelConfig,
-                     RunConfig, TaskConfig, TrainConfig)
+from .config import (ARCHITECTURES, ATTENTION_ALIASES, ATTENTIONS, BACKENDS, CLIP_MODES, DEVICES, INITS, OPTIMIZERS,
+                     TOKENIZATIONS, ConfigError, ModelConfig, RunConfig, TaskConfig, TrainConfig)
 from .data.errors import DataError
 from .store import RunStore
 from .tasks import METRIC_UNITS, TASKS
+from .tasks.translation import attention_text
 from .train.trainer import Callback
 
 EXIT_CODES = {"completed": 0, "stopped": 0, "diverged": 3}
@@ -70,11 +71,26 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--bidirectional", action="store_true", default=None)
     p.add_argument("--backend", choices=BACKENDS, help=f"default {d_model.backend}")
     p.add_argument("--init", choices=INITS, help=f"default {d_model.init}")
-    p.add_argument("--spectral-radius", type=float, help="target radius of W_hh for --init spectral")
-    p.add_argument("--attention", choices=ATTENTIONS, help=f"decoders only (default {d_model.attention})")
+    p.add_argument("--spectral-radius", type=float, help="target radius of W_hh for --init spectral, and of an esn reservoir")
+    p.add_argument("--leak-rate", type=float, help=f"esn: share of the new state mixed in each step (default {d_model.leak_rate})")
+    p.add_argument("--input-scaling", type=float, help=f"esn: input weights uniform in +-this (default {d_model.input_scaling})")
+    p.add_argument("--sparsity", type=float, help=f"esn: share of zero reservoir connections (default {d_model.sparsity})")
+    p.add_argument("--ridge", type=float, help=f"esn: L2 penalty of the ridge readout (default {d_model.ridge})")
+    p.add_argument("--test-sequences", type=int, help=f"long-memory tasks: held-out sequences per T (default {d_task.test_sequences})")
+    p.add_argument("--markers", type=int, choices=(2, 3), help=f"temporal-order: markers to order (default {d_task.markers})")
+    p.add_argument("--copy-length", type=int, help=f"copy: symbols to reproduce (default {d_task.copy_length})")
+    p.add_argument("--stop-when-solved", action="store_true", default=None,
+                   help="long-memory tasks: end the run at the first evaluation that reaches the solved threshold")
+    p.add_argument("--group", help="a label shared by runs started together (a race, clipping twins, a sweep)")
+    p.add_argument("--attention", choices=ATTENTIONS + tuple(ATTENTION_ALIASES),
+                   help=f"decoders only; luong = luong-general (default {d_model.attention})")
     p.add_argument("--decoder-arch", choices=ARCHITECTURES, help="decoders only (default: same as --arch)")
     p.add_argument("--teacher-forcing", type=float, help=f"decoders only (default {d_train.teacher_forcing})")
     p.add_argument("--beam", type=int, help=f"decoders only: beam width at evaluation (default {d_train.beam})")
+    p.add_argument("--tokenization", choices=TOKENIZATIONS, help=f"translation: char or word tokens (default {d_task.tokenization})")
+    p.add_argument("--max-len", type=int, help=f"translation: drop pairs longer than this in tokens (default {d_task.max_len})")
+    p.add_argument("--pairs", type=int, help=f"translation: pairs to generate for a built-in dataset (default {d_task.pairs})")
+    p.add_argument("--data-seed", type=int, help=f"translation: seed of the generated data (default {d_task.data_seed})")
     p.add_argument("--steps", type=int, help=f"default {d_train.steps}")
     p.add_argument("--batch-size", type=int, help=f"default {d_train.batch_size}")
     p.add_argument("--seq-len", type=int, help=f"default {d_train.seq_len}")
@@ -98,6 +114,11 @@ FLAG_FIELDS = {
     "backend": ("model", "backend"), "init": ("model", "init"), "spectral_radius": ("model", "spectral_radius"),
     "attention": ("model", "attention"), "decoder_arch": ("model", "decoder_arch"),
     "teacher_forcing": ("train", "teacher_forcing"), "beam": ("train", "beam"),
+    "tokenization": ("task", "tokenization"), "max_len": ("task", "max_len"), "pairs": ("task", "pairs"),
+    "data_seed": ("task", "data_seed"),
+    "leak_rate": ("model", "leak_rate"), "input_scaling": ("model", "input_scaling"), "sparsity": ("model", "sparsity"),
+    "ridge": ("model", "ridge"), "test_sequences": ("task", "test_sequences"), "markers": ("task", "markers"),
+    "copy_length": ("task", "copy_length"), "stop_when_solved": ("train", "stop_when_solved"),
     "steps": ("train", "steps"), "batch_size": ("train", "batch_size"), "seq_len": ("train", "seq_len"),
     "lr": ("train", "lr"), "optimizer": ("train", "optimizer"), "clip": ("train", "clip"),
     "clip_threshold": ("train", "clip_threshold"), "seed": ("train", "seed"), "device": ("train", "device"),
@@ -105,17 +126,25 @@ FLAG_FIELDS = {
 }
 
 
-def config_from_args(args: argparse.Namespace) -> RunConfig:
-    cfg = RunConfig.from_json(args.config.read_text()) if args.config else RunConfig()
+def config_from_args(args: argparse.Namespace, base: RunConfig | None = None) -> RunConfig:
+    """The run the flags describe: --config (or `base`, or the defaults) with every given flag applied."""
+    if args.config:
+        cfg = RunConfig.from_json(args.config.read_text())
+    else:
+        cfg = RunConfig.from_dict(base.to_dict()) if base is not None else RunConfig()
     for flag, (section, name) in FLAG_FIELDS.items():
         value = getattr(args, flag)
         if value is not None:
             setattr(getattr(cfg, section), name, value)
+    if args.dataset is None and not args.data and not args.config:  # a task's own default ("shapes2" for captioning)
+        cfg.task.dataset = getattr(TASKS.get(cfg.task.name), "default_dataset", cfg.task.dataset)
     if args.data:
         cfg.task.data_path = str(Path(args.data).resolve())
         cfg.task.dataset = Path(args.data).stem
     if args.name:
         cfg.name = args.name
+    if args.group:
+        cfg.group = args.group
     return cfg.validate()
 
 
@@ -210,6 +239,60 @@ def cmd_sample(args) -> int:
     return 0
 
 
+def cmd_caption(args) -> int:
+    """Caption a described (--scene) or random (--seed) scene; print the caption, optionally write PNGs."""
+    if args.scene is None and args.seed is None:
+        raise ConfigError('say which scene: --scene "a small red circle above a large blue square" or --seed N')
+    loaded = checkpoint.load(pretrained.resolve(args.ref), devices.resolve(args.device))
+    task = loaded.task
+    if not hasattr(task, "caption"):
+        raise ConfigError(f"{args.ref} is a {loaded.config.task.name} model, not a captioner")
+    scene = task.parse_scene(args.scene, seed=args.seed or 0) if args.scene else task.random_scene(args.seed)
+    out = task.caption(loaded.model, scene, beam=args.beam)
+    print(out["caption"])
+    print(f"scene: {scene.caption}" + ("  (matched)" if out["caption"] == scene.caption else ""), file=sys.stderr)
+    image = task.render(scene)
+    if args.out:
+        imaging.write_png(args.out, imaging.enlarge(image, args.scale))
+    if args.attention_out:
+        if out["attention"] is None:
+            raise ConfigError(f"{args.ref} has no attention (attention = none): nothing to write to --attention-out")
+        overlays = [imaging.enlarge(imaging.attention_overlay(image, a), args.scale) for a in out["attention"]]
+        imaging.write_png(args.attention_out, imaging.strip(overlays))
+        print("attention strip, one panel per word: " + " | ".join(out["words"]), file=sys.stderr)
+    return 0
+
+
+def cmd_translate(args) -> int:
+    """Translate one sentence with a run's or a pretrained translation model; print the output first."""
+    loaded = checkpoint.load(pretrained.resolve(args.ref), devices.resolve(args.device))
+    if not hasattr(loaded.task, "translate"):
+        raise ConfigError(f"{args.ref} is a {loaded.config.task.name} model, not a translation model")
+    out = loaded.task.translate(loaded.model, args.text, beam=args.beam)
+    if args.json:
+        print(json.dumps(out, indent=2, ensure_ascii=False))
+        return 0
+    print(out["output"])
+    if out["unknown"]:
+        print(f"note: never seen in training, read as <unk>: {' '.join(out['unknown'])}", file=sys.stderr)
+    if args.beam > 1:
+        print(f"beam of {args.beam}, best first (log-probability, probability):")
+        for alt in out["alternatives"]:
+            print(f"  {alt['score']:9.4f}  {alt['probability']:<9.3g}  {alt['output']}")
+    if args.attention_map:
+        if out["attention"] is None:
+            raise ConfigError(f"{args.ref} has no attention (attention = none): there is no map to show")
+        print(attention_text(out["source_tokens"], out["output_tokens"], out["attention"]))
+    return 0
+
+
+def cmd_lab(args) -> int:
+    """The gradient lab's experiments: `lab flow`, `lab twins`, `lab sweep` (see lab_cli.py)."""
+    from .lab_cli import run_lab
+
+    return run_lab(args)
+
+
 def cmd_pretrain(args) -> int:
     unknown = set(args.only or []) - set(pretrained.RECIPES)
     if unknown:
@@ -240,6 +323,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top-k", type=int, default=None)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", choices=DEVICES, default="auto")
+    p = sub.add_parser("caption", help="caption a generated scene with a run's or a pretrained captioner")
+    p.add_argument("ref", help="run id, pretrained model name (e.g. captioner) or checkpoint folder")
+    p.add_argument("--scene", help='a description: "a small red circle above a large blue square" (relations: '
+                                   "above, below, left of, right of; the size is optional)")
+    p.add_argument("--seed", type=int, help="draw a random scene from this seed (with --scene: seeds the positions)")
+    p.add_argument("--beam", type=int, default=1, help="beam width (1 = greedy decoding)")
+    p.add_argument("--out", type=Path, help="write the scene as a PNG")
+    p.add_argument("--attention-out", type=Path, help="write each word's attention over the scene as a PNG strip")
+    p.add_argument("--scale", type=int, default=4, choices=range(1, 17), metavar="1-16",
+                   help="enlarge the PNGs this many times (default 4)")
+    p.add_argument("--device", choices=DEVICES, default="auto")
+    p = sub.add_parser("translate", help="translate a sentence with a run's or a pretrained translation model")
+    p.add_argument("ref", help="run id, pretrained model name (dates, numbers) or checkpoint folder")
+    p.add_argument("text", help='the sentence, e.g. "tuesday 3 march 1998"')
+    p.add_argument("--beam", type=int, default=1, help="beam width (1 = greedy); >1 also lists the alternatives")
+    p.add_argument("--attention-map", action="store_true", help="print the attention weights (output x input tokens)")
+    p.add_argument("--json", action="store_true", help="print everything (output, attention, alternatives) as JSON")
+    p.add_argument("--device", choices=DEVICES, default="auto")
+    from .lab_cli import add_lab_parser  # here, not at the top: lab_cli builds on this module's helpers
+
+    add_lab_parser(sub)
     p = sub.add_parser("pretrain", help="regenerate the shipped models in pretrained/")
     p.add_argument("--only", nargs="*", help=f"some of: {', '.join(pretrained.RECIPES)}")
     p.add_argument("--out", type=Path, default=pretrained.PRETRAINED_DIR)
@@ -248,7 +352,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-COMMANDS = {"train": cmd_train, "runs": cmd_runs, "eval": cmd_eval, "sample": cmd_sample, "pretrain": cmd_pretrain}
+COMMANDS = {"train": cmd_train, "runs": cmd_runs, "eval": cmd_eval, "sample": cmd_sample, "caption": cmd_caption, "translate": cmd_translate,
+            "pretrain": cmd_pretrain, "lab": cmd_lab}
 
 
 def main(argv: list[str] | None = None) -> int:

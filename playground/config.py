@@ -16,7 +16,10 @@ class ConfigError(ValueError):
     """A setting is missing, unknown or out of range; the message is shown to the user as is."""
 
 
-ARCHITECTURES = ("rnn-tanh", "rnn-relu", "lstm", "gru")
+CELLS = ("rnn-tanh", "rnn-relu", "lstm", "gru")  # recurrent cells trained by gradient (two backends, init presets, gates)
+RESERVOIRS = ("esn",)  # fixed random recurrent maps whose linear readout is solved in closed form (no backprop)
+ARCHITECTURES = CELLS + RESERVOIRS
+LONG_MEMORY_TASKS = ("adding", "temporal-order", "copy")  # generate their own sequences: no dataset; seq_len is T
 BACKENDS = ("fused", "scratch")
 INITS = ("default", "xavier", "orthogonal", "identity", "spectral")
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
@@ -36,9 +39,20 @@ class TaskConfig:
     max_chars: int | None = None  # keep only the first N characters (None = the dataset's own cap)
     max_upload_bytes: int = 20_000_000  # files larger than this are refused with a clear message
     pairs: int = 20_000  # translation: pairs generated for a built-in dataset (val_fraction of them held out)
-    data_seed: int = 0  # translation: seeds the generated pairs and the held-out split (same seed = same data)
+    data_seed: int = 0  # translation: seeds the generated pairs and the held-out split (same seed = same data);
+    #                     long-memory tasks (adding, temporal-order, copy): seeds the fixed held-out set of each T
     tokenization: str = "auto"  # translation: auto (the dataset's natural choice; words for uploads) | char | word
     max_len: int = 50  # translation: pairs whose source or target has more tokens than this are left out
+    # captioning: `dataset` names a scene preset (shapes1, shapes2 = two-shapes, shapes3, shapes2-hard); data_seed
+    # seeds its fixed held-out scenes, training scenes follow train.seed. None below = the preset's value.
+    scene_shapes: int | None = None  # captioning: shapes per scene, 1-3
+    scene_colours: int | None = None  # captioning: how many colours scenes use (the first N of the palette), 2-8
+    scene_noise: float | None = None  # captioning: standard deviation of Gaussian pixel noise (pixels in [0, 1]), 0-0.5
+    image_size: int | None = None  # captioning: image side in pixels, a multiple of 8 from 32 to 128
+    test_scenes: int = 500  # captioning: scenes in the fixed held-out set (never trained on)
+    test_sequences: int = 512  # long-memory tasks: sequences in the fixed held-out set of each sequence length T
+    markers: int = 2  # temporal-order: marker symbols whose order is the class, 2 (4 classes) or 3 (8 classes)
+    copy_length: int = 10  # copy: symbols shown at the start and to be reproduced at the end (T >= 2 * this + 1)
 
     def validate(self) -> None:
         if not 0.0 < self.val_fraction < 0.5:
@@ -50,21 +64,43 @@ class TaskConfig:
             raise ConfigError("pairs must be between 100 and 1,000,000")
         if not 2 <= self.max_len <= 1000:
             raise ConfigError("max_len must be between 2 and 1000 tokens")
+        if self.scene_shapes is not None and not 1 <= self.scene_shapes <= 3:
+            raise ConfigError("scene_shapes must be between 1 and 3")
+        if self.scene_colours is not None and not 2 <= self.scene_colours <= 8:
+            raise ConfigError("scene_colours must be between 2 and 8")
+        if self.scene_noise is not None and not 0.0 <= self.scene_noise <= 0.5:
+            raise ConfigError("scene_noise must be between 0 and 0.5")
+        if self.image_size is not None and (not 32 <= self.image_size <= 128 or self.image_size % 8):
+            raise ConfigError("image_size must be a multiple of 8 from 32 to 128 pixels")
+        if not 10 <= self.test_scenes <= 100_000:
+            raise ConfigError("test_scenes must be between 10 and 100,000")
+        if not 10 <= self.test_sequences <= 100_000:
+            raise ConfigError("test_sequences must be between 10 and 100,000")
+        if self.markers not in (2, 3):
+            raise ConfigError("markers must be 2 or 3")
+        if not 1 <= self.copy_length <= 100:
+            raise ConfigError("copy_length must be between 1 and 100")
 
 
 @dataclass
 class ModelConfig:
-    arch: str = "lstm"  # recurrent cell: rnn-tanh | rnn-relu | lstm | gru
+    arch: str = "lstm"  # recurrent cell: rnn-tanh | rnn-relu | lstm | gru, or esn (echo state network: fixed reservoir)
     layers: int = 1  # stacked recurrent layers (1-4)
-    hidden: int = 128  # hidden units per layer and direction
+    hidden: int = 128  # hidden units per layer and direction (esn: the reservoir size)
     embedding: int = 64  # size of the learned input embedding of each token
     dropout: float = 0.0  # dropout between stacked layers and before the output head
     bidirectional: bool = False  # also read the sequence right-to-left (encoders and classifiers only)
     backend: str = "fused"  # "fused" = torch's nn.RNN/LSTM/GRU kernels; "scratch" = textbook cells in Python
-    init: str = "default"  # weight init: default | xavier | orthogonal | identity (IRNN) | spectral
-    spectral_radius: float = 1.0  # target spectral radius of W_hh when init = "spectral"
+    init: str = "default"  # weight init: default | xavier | orthogonal | identity (IRNN) | spectral (not esn)
+    spectral_radius: float = 1.0  # target spectral radius of W_hh when init = "spectral"; always for an esn reservoir
     attention: str = "none"  # decoders only: none | bahdanau | luong-dot | luong-general (seq2seq) | soft (captioning)
     decoder_arch: str = ""  # decoders only: the decoder's cell ("" = same as arch)
+    # echo state networks (arch = "esn"): a fixed random reservoir of `hidden` leaky tanh units whose W_hh has
+    # `spectral_radius`; only the linear readout learns, by ridge regression (closed form, no backprop through time)
+    leak_rate: float = 1.0  # esn: share of the new state mixed in each step, 0-1 (1 = no leak; small = slow, long memory)
+    input_scaling: float = 1.0  # esn: input weights and biases are uniform in [-input_scaling, input_scaling]
+    sparsity: float = 0.9  # esn: share of the reservoir's recurrent connections that are zero, 0-0.99
+    ridge: float = 1e-6  # esn: L2 penalty of the ridge-regression readout (on features averaged over examples)
 
     def validate(self) -> None:
         self.attention = ATTENTION_ALIASES.get(self.attention, self.attention)  # "luong" is stored as luong-general
@@ -73,7 +109,7 @@ class ModelConfig:
         _choice("init", self.init, INITS)
         _choice("attention", self.attention, ATTENTIONS)
         if self.decoder_arch:
-            _choice("decoder_arch", self.decoder_arch, ARCHITECTURES)
+            _choice("decoder_arch", self.decoder_arch, CELLS)
         if not 1 <= self.layers <= 4:
             raise ConfigError("layers must be between 1 and 4")
         if not 1 <= self.hidden <= 4096:
@@ -84,6 +120,17 @@ class ModelConfig:
             raise ConfigError("dropout must be in [0, 1)")
         if self.spectral_radius <= 0:
             raise ConfigError("spectral_radius must be positive")
+        if not 0.0 < self.leak_rate <= 1.0:
+            raise ConfigError("leak_rate must be in (0, 1]")
+        if not self.input_scaling > 0:
+            raise ConfigError("input_scaling must be positive")
+        if not 0.0 <= self.sparsity <= 0.99:
+            raise ConfigError("sparsity must be between 0 and 0.99")
+        if not self.ridge > 0:
+            raise ConfigError("ridge must be positive (it keeps the readout's least-squares problem well posed)")
+        if self.arch in RESERVOIRS and self.dropout:
+            raise ConfigError("an echo state network has no trained layers for dropout to regularise: set dropout to 0 "
+                              "(its ridge penalty does that job)")
 
 
 @dataclass
@@ -107,6 +154,7 @@ class TrainConfig:
     sample_length: int = 120  # characters generated at each evaluation
     sample_temperature: float = 0.8  # temperature of those samples (lower = more conservative)
     checkpoint_every: int = 250  # save a checkpoint every N steps (and always at the end)
+    stop_when_solved: bool = False  # end the run at the first evaluation whose task reports `solved` (long-memory tasks)
 
     def validate(self) -> None:
         _choice("optimizer", self.optimizer, OPTIMIZERS)
@@ -133,6 +181,7 @@ class RunConfig:
     model: ModelConfig = field(default_factory=ModelConfig)  # which network
     train: TrainConfig = field(default_factory=TrainConfig)  # how to train it
     name: str = ""  # a label shown in lists and legends ("" = derived from the settings)
+    group: str = ""  # runs started together (a race, clipping twins, a sweep) share this label ("" = none)
 
     def validate(self) -> "RunConfig":
         self.task.validate()
@@ -145,6 +194,8 @@ class RunConfig:
             return self.name
         m = self.model
         bi = "bi-" if m.bidirectional else ""
+        if self.task.name in LONG_MEMORY_TASKS:
+            return f"{bi}{m.arch} {m.layers}x{m.hidden} on {self.task.name} T={self.train.seq_len}"
         return f"{bi}{m.arch} {m.layers}x{m.hidden} on {self.task.name}:{self.task.dataset}"
 
     def to_dict(self) -> dict[str, Any]:

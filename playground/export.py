@@ -6,6 +6,8 @@ so a downloaded run can be uploaded again on the Try page, on this machine or an
 from __future__ import annotations
 
 import io
+import re
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -13,6 +15,7 @@ import pandas as pd
 
 from . import checkpoint
 from .checkpoint import CheckpointError
+from .paths import home
 from .store import RunStore
 
 MAX_CHECKPOINT_BYTES = 200_000_000  # a zip (or a member of one) larger than this is refused
@@ -72,3 +75,29 @@ def unpack_checkpoint_zip(raw: bytes, destination: Path) -> Path:
             (destination / name).write_bytes(archive.read(name))
     checkpoint.read_meta(destination)  # the format check, before anything tries to load the weights
     return destination
+
+
+def imported_dir() -> Path:
+    path = home() / "imported"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def import_checkpoint(raw: bytes, filename: str) -> str:
+    """Unpack an uploaded checkpoint zip under $PLAYGROUND_HOME/imported/NAME; returns NAME."""
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", Path(filename).stem).strip("-.") or "checkpoint"
+    name, n = stem[:60], 2
+    while (imported_dir() / name).exists():
+        name, n = f"{stem[:60]}-{n}", n + 1
+    staging = imported_dir() / f".{name}.part"
+    try:
+        unpack_checkpoint_zip(raw, staging)
+    except CheckpointError:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    staging.rename(imported_dir() / name)
+    return name
+
+
+def imported_checkpoints() -> list[str]:
+    return sorted(p.name for p in imported_dir().iterdir() if p.is_dir() and not p.name.startswith("."))

@@ -29,10 +29,23 @@ def _char_recipe(dataset: str, steps: int, hidden: int) -> RunConfig:
     )
 
 
+def _translation_recipe(dataset: str, steps: int) -> RunConfig:
+    """A small GRU with Bahdanau attention: above 0.99 held-out exact match within a few minutes on a CPU."""
+    return RunConfig(
+        name=f"pretrained GRU + Bahdanau attention on {dataset}",
+        task=TaskConfig(name="translation", dataset=dataset, pairs=20_000, data_seed=0),
+        model=ModelConfig(arch="gru", layers=1, hidden=128, embedding=32, attention="bahdanau"),
+        train=TrainConfig(steps=steps, batch_size=64, lr=3e-3, clip="norm", clip_threshold=1.0, eval_every=250,
+                          eval_batches=8, checkpoint_every=10**9, seed=0),
+    )
+
+
 RECIPES: dict[str, RunConfig] = {
     "char-tiny": _char_recipe("tiny", steps=400, hidden=128),
     "char-pydoc": _char_recipe("pydoc", steps=2000, hidden=320),
     "char-stdlib": _char_recipe("stdlib", steps=2000, hidden=320),
+    "dates": _translation_recipe("dates", steps=1500),  # human dates -> ISO 8601
+    "numbers": _translation_recipe("numbers", steps=2000),  # number words -> digits
 }
 
 
@@ -71,7 +84,7 @@ def pretrain(names: list[str] | None = None, out_dir: Path = PRETRAINED_DIR,
     for name in names or list(RECIPES):
         cfg = RECIPES[name]
         torch.manual_seed(cfg.train.seed)
-        task = tasks.build(cfg.task)
+        task = tasks.build(cfg.task, train=cfg.train)
         model = models.build(cfg.model, task.spec)
         device = devices.resolve("auto")
         started = time.time()

@@ -13,7 +13,7 @@ import time
 
 import torch
 
-from . import checkpoint, devices, models, tasks
+from . import checkpoint, devices, jobs, models, tasks
 from .config import ConfigError, RunConfig
 from .data.errors import DataError
 from .store import RunStore
@@ -114,7 +114,7 @@ def prepare(cfg: RunConfig):
     """(task, model) for a config, or a ConfigError / DataError that says what is wrong with it:
     an unknown setting, a dataset that is missing, empty, binary or too short for one batch."""
     cfg.validate()
-    task = tasks.build(cfg.task)
+    task = tasks.build(cfg.task, train=cfg.train)  # decoders read teacher forcing and beam width
     task.check_size(cfg.train.batch_size, cfg.train.seq_len)
     torch.manual_seed(cfg.train.seed)  # the model's initial weights come from the run's seed
     model = models.build(cfg.model, task.spec)
@@ -163,5 +163,6 @@ def wait_for_slot(store: RunStore, run_id: str, stop: threading.Event) -> bool:
             said = True
         if stop.is_set() or store.controls(run_id).get("stop"):
             return False
+        jobs.reap(store)  # a run whose process was killed must not hold its slot forever
         stop.wait(POLL_SECONDS)
     return not stop.is_set()

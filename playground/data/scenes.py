@@ -11,6 +11,7 @@ than half their distance along it, so "above" never looks like "left of".
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -252,19 +253,33 @@ def _parse_phrase(words: list[str], i: int, settings: SceneSettings) -> tuple[di
 
 
 # -- drawing ------------------------------------------------------------------------------------
+@lru_cache(maxsize=64)
+def footprint(kind: str, r: int) -> np.ndarray:
+    """(2r+1, 2r+1) bool: the pixels a shape of half-extent r covers around its centre pixel.
+    Centres are whole pixels, so one footprint serves every position."""
+    dy, dx = np.mgrid[-r: r + 1, -r: r + 1]
+    if kind == "circle":
+        mask = dx * dx + dy * dy <= r * r
+    elif kind == "square":
+        mask = np.ones_like(dx, dtype=bool)
+    elif kind == "diamond":
+        mask = np.abs(dx) + np.abs(dy) <= r
+    else:  # triangle pointing up: apex at the top, base of width 2r + 1 at the bottom
+        mask = 2 * np.abs(dx) <= dy + r
+    mask.flags.writeable = False
+    return mask
+
+
+def _box(shape: Shape, settings: SceneSettings) -> tuple[slice, slice]:
+    r = settings.radius(shape.size)
+    return slice(shape.y - r, shape.y + r + 1), slice(shape.x - r, shape.x + r + 1)
+
+
 def shape_mask(shape: Shape, settings: SceneSettings) -> np.ndarray:
     """(H, W) bool: the pixels the shape covers."""
-    side, r = settings.image_size, settings.radius(shape.size)
-    rows, cols = np.mgrid[0:side, 0:side]
-    dy, dx = rows - shape.y, cols - shape.x
-    if shape.kind == "circle":
-        return dx * dx + dy * dy <= r * r
-    if shape.kind == "square":
-        return (np.abs(dx) <= r) & (np.abs(dy) <= r)
-    if shape.kind == "diamond":
-        return np.abs(dx) + np.abs(dy) <= r
-    # triangle pointing up: apex at the top, base of width 2r at the bottom
-    return (dy >= -r) & (dy <= r) & (2 * np.abs(dx) <= dy + r)
+    mask = np.zeros((settings.image_size, settings.image_size), dtype=bool)
+    mask[_box(shape, settings)] = footprint(shape.kind, settings.radius(shape.size))
+    return mask
 
 
 def render(scene: Scene, settings: SceneSettings) -> np.ndarray:
@@ -273,7 +288,8 @@ def render(scene: Scene, settings: SceneSettings) -> np.ndarray:
     image = np.empty((side, side, 3), dtype=np.float32)
     image[:] = np.array(BACKGROUND, dtype=np.float32) / 255
     for shape in scene.shapes:
-        image[shape_mask(shape, settings)] = np.array(PALETTE[shape.colour], dtype=np.float32) / 255
+        box = image[_box(shape, settings)]  # a view: writing into it draws on the image
+        box[footprint(shape.kind, settings.radius(shape.size))] = np.array(PALETTE[shape.colour], dtype=np.float32) / 255
     if settings.noise > 0:
         noise = np.random.default_rng(scene.noise_seed).standard_normal(image.shape, dtype=np.float32)
         image = np.clip(image + settings.noise * noise, 0.0, 1.0)

@@ -12,7 +12,7 @@ DEFAULT_MAX_BYTES = 20_000_000
 
 
 def _megabytes(size: int) -> str:
-    return f"{size / 1e6:.1f} MB"
+    return f"{size / 1e6:.1f} MB" if size >= 100_000 else f"{size / 1e3:.1f} kB"
 
 
 def decode_text(raw: bytes, max_bytes: int = DEFAULT_MAX_BYTES, name: str = "the file") -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import os
 import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,6 +40,15 @@ class DatasetInfo:
     def uniform_loss(self) -> float:
         """The loss (nats) of a model that guesses every character with equal probability: ln V."""
         return math.log(len(self.vocabulary))
+
+    def character_counts(self) -> list[tuple[str, int]]:
+        """Every character with how often it occurs, most frequent first."""
+        return Counter(self.text).most_common()
+
+    def frequency_loss(self) -> float:
+        """The loss (nats) of a model that knows only how common each character is: their entropy."""
+        total = len(self.text)
+        return -sum(n / total * math.log(n / total) for _, n in self.character_counts())
 
 
 def dataset_name(filename: str) -> str:
@@ -94,6 +104,12 @@ def delete_upload(name: str) -> None:
 def dataset_choices() -> list[str]:
     """Every dataset the char task can train on: built-in corpora first, then uploads."""
     return list(BUILTIN) + [n for n in uploaded_names() if n not in BUILTIN]
+
+
+def dataset_version(name: str) -> float:
+    """Changes whenever the dataset's content may have (for caches): an upload's modification time."""
+    path = datasets_dir() / f"{name}.txt"
+    return path.stat().st_mtime if name not in BUILTIN and path.is_file() else 0.0
 
 
 def load_dataset(name: str) -> DatasetInfo:

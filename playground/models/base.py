@@ -5,6 +5,9 @@
 
 `model.core` is the shared `RecurrentCore`: the gradient-flow probe hooks its input.
 `model.last_step_loss(batch)` is the loss at the final position only (the probe's L_T).
+`model.trains_by_gradient` is False for a model whose learned part has a closed-form solution (an
+echo state network's ridge readout): the trainer then calls `model.learn(batch, state)` instead of
+backpropagating, and records gradient norms of 0 with no clipping.
 The trainer and the pages use nothing else, so they never branch on an architecture.
 """
 from __future__ import annotations
@@ -26,11 +29,17 @@ class ModelOutput:
 
 class SequenceModel(nn.Module):
     core: RecurrentCore
+    trains_by_gradient: bool = True  # False: learns from each batch in closed form through `learn`, no backprop
 
     def forward(self, batch: dict[str, Tensor], state=None) -> ModelOutput:  # pragma: no cover - interface
         raise NotImplementedError
 
     def last_step_loss(self, batch: dict[str, Tensor]) -> Tensor:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def learn(self, batch: dict[str, Tensor], state=None) -> ModelOutput:  # pragma: no cover - interface
+        """Only where trains_by_gradient is False: the batch's output and loss with the model as it was,
+        after which the model has learned from the batch (no gradients involved)."""
         raise NotImplementedError
 
     def parameter_count(self) -> int:

@@ -14,8 +14,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ..config import ModelConfig
+from ..config import RESERVOIRS, ModelConfig
 from .cells import GateRecorder, gate_count, make_cell
+from .reservoir import Reservoir
 
 FUSED = {"rnn-tanh": nn.RNN, "rnn-relu": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 
@@ -105,6 +106,9 @@ class RecurrentCore(nn.Module):
         self.hidden_size, self.num_layers = cfg.hidden, cfg.layers
         self.directions = 2 if cfg.bidirectional else 1
         dropout = cfg.dropout if cfg.layers > 1 else 0.0
+        if cfg.arch in RESERVOIRS:  # an echo state network's fixed random reservoir: backend and init do not apply
+            self.rnn = Reservoir(cfg, input_size)
+            return
         if cfg.backend == "fused":
             kwargs = dict(num_layers=cfg.layers, dropout=dropout, bidirectional=cfg.bidirectional, batch_first=True)
             if cfg.arch.startswith("rnn-"):
@@ -127,7 +131,7 @@ class RecurrentCore(nn.Module):
         h = self.hidden_size
         return {
             name.replace("weight_hh_", ""): weight.detach()[block * h:(block + 1) * h]
-            for name, weight in self.rnn.named_parameters()
+            for name, weight in [*self.rnn.named_parameters(), *self.rnn.named_buffers()]  # a reservoir's are buffers
             if name.startswith("weight_hh_")
         }
 

@@ -19,6 +19,10 @@ class Task:
         """What `models.build` needs: the model family and its sizes."""
         raise NotImplementedError
 
+    def use_train_settings(self, train) -> None:
+        """Take the training settings this task's batches or metrics depend on (a TrainConfig).
+        Most tasks need none; decoders read the teacher-forcing ratio and the beam width."""
+
     def check_size(self, batch_size: int, seq_len: int) -> None:
         """Raise DataError with a clear message when the data cannot fill one batch."""
 

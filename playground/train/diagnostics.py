@@ -56,7 +56,8 @@ def gradient_flow(model: SequenceModel, batch: dict[str, Tensor]) -> list[float]
     model.eval()  # no dropout noise in the probe
     handle = model.core.register_forward_pre_hook(capture_input)
     try:
-        with torch.enable_grad():
+        # cuDNN refuses a backward pass in eval mode; its native twin computes the same gradients.
+        with torch.enable_grad(), torch.backends.cudnn.flags(enabled=False):
             loss = model.last_step_loss(batch)
             (grad,) = torch.autograd.grad(loss, captured[0])
     finally:

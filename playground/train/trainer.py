@@ -129,12 +129,14 @@ class Trainer:
             if batch.pop("new_stream", True):
                 state = None
             batch = self._to_device(batch)
-            out = model(batch, state)
+            # a model with a closed-form readout (an echo state network) learns from the batch without gradients
+            out = model(batch, state) if model.trains_by_gradient else model.learn(batch, state)
             state = detach_state(out.state) if task.carries_state else None
             self.optimizer.zero_grad(set_to_none=True)
-            out.loss.backward()
+            if model.trains_by_gradient:
+                out.loss.backward()
             loss = out.loss.item()
-            norm, layer_norms = diagnostics.grad_norms(named)
+            norm, layer_norms = diagnostics.grad_norms(named)  # (0.0, {}) without gradients: nothing is clipped
             finite = math.isfinite(loss) and math.isfinite(norm)
             after, clipped = self.clip_gradients(params, norm) if finite else (norm, False)
             if finite:
@@ -146,6 +148,7 @@ class Trainer:
                 "clip": self.clip_mode, "clip_threshold": self.clip_threshold, "layer_norms": layer_norms,
                 "lr": self.optimizer.param_groups[0]["lr"], "tokens_per_s": tokens / max(seconds, 1e-9),
                 "time": time.perf_counter() - started,
+                "trains_by_gradient": model.trains_by_gradient,  # False: grad norms are 0 and clipping does not apply
             }
             result.history.append(record)
             result.steps = step
@@ -162,10 +165,15 @@ class Trainer:
                 result.evals.append(record)
                 for cb in callbacks:
                     cb.on_eval(self, record)
-                if not math.isfinite(record["val_loss"]):  # this step's update made the weights non-finite
+                if not math.isfinite(record.get("val_loss", 0.0)):  # this step's update made the weights non-finite
                     result.status = "diverged"
                     result.message = (f"the validation loss became {record['val_loss']} after step {step}: "
                                       "training diverged. Clip the gradients or lower the learning rate.")
+                    break
+                if cfg.stop_when_solved and record.get("solved"):  # the task's held-out metric passed its threshold
+                    result.message = f"solved at step {step}: stopped early (stop_when_solved)"
+                    for cb in callbacks:
+                        cb.on_checkpoint(self, step)
                     break
             if step % cfg.checkpoint_every == 0 or step == cfg.steps:
                 for cb in callbacks:
@@ -185,7 +193,7 @@ class Trainer:
         gates = model.core.gate_stats()
         model.core.record_gates(False)  # the probe and the sample must not count as training activity
         record = {"step": step, **task.evaluate(model, cfg.batch_size, cfg.seq_len, cfg.eval_batches)}
-        if not math.isfinite(record["val_loss"]):  # diverged weights: sampling from NaN probabilities would fail
+        if not math.isfinite(record.get("val_loss", 0.0)):  # diverged weights: sampling from NaN probabilities would fail
             return record
         record["gradient_flow"] = diagnostics.gradient_flow(model, probe)
         record["spectral_radius"] = diagnostics.spectral_radii(model)

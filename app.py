@@ -1,0 +1,19 @@
+"""Sequence Playground: `streamlit run app.py`. This file only routes; each page is a file in pages/."""
+import streamlit as st
+
+from ui.context import reap_lost_runs
+
+st.set_page_config(page_title="Sequence Playground", page_icon=":material/sync:", layout="wide")
+
+PAGES = [
+    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
+    st.Page("pages/gradients.py", title="Gradients", icon=":material/insights:"),
+    st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
+    st.Page("pages/data.py", title="Data", icon=":material/description:"),
+    st.Page("pages/try_model.py", title="Try", icon=":material/auto_awesome:", url_path="try"),
+]
+
+page = st.navigation(PAGES, position="top")
+reap_lost_runs()  # a run whose process died is shown as failed, never as forever "training"
+page.run()

@@ -1,0 +1,102 @@
+"""Compare: runs side by side (curves, numbers, samples), and races of architectures watched live."""
+
+import streamlit as st
+
+from playground import charts
+from playground.summaries import compare_frame, headline_metric
+from ui.context import history, store
+from ui.polling import live_section
+from ui.race import draw_race_form
+from ui.run_panel import CHART_CONFIG, duration
+from ui.runs import pick_runs, recent_runs, short_label, status_text
+from ui.routing import ensure_routed
+
+ensure_routed()  # first: a visit straight to this page's address must go through app.py
+
+st.title("Compare")
+runs = recent_runs()
+draw_race_form(expanded=not runs)
+chosen = pick_runs("Runs to compare", runs, default=list(runs)[:2],
+                   help="The selection is part of the page's address: share the link to share the comparison.")
+if not chosen:
+    st.info("Pick two or more runs above, or start a race.", icon=":material/arrow_upward:")
+    st.stop()
+smoothing = st.slider("Smoothing of training curves", 0.0, 0.99, 0.8, step=0.01, key="smoothing", bind="query-params",
+                      help="An exponential moving average, as in TensorBoard; the faint lines are the raw values.")
+
+
+def curves(records, histories, x: str, y: str, source: str = "steps") -> list[dict]:
+    out = []
+    for run_id, record in records.items():
+        h = histories[run_id]
+        xs = h.column("time") if x == "time" else h.step_numbers(source)
+        out.append({"label": short_label(record), "x": xs, "y": h.column(y, source)})
+    return out
+
+
+def flow_curves(records, histories) -> list[dict]:
+    out = []
+    for run_id, record in records.items():
+        steps, flows = histories[run_id].gradient_flows()
+        if steps:
+            out.append({"label": f"{short_label(record)} @ {steps[-1]}", "flow": flows[-1]})
+    return out
+
+
+def draw() -> bool:
+    records = {run_id: store().get_run(run_id) for run_id in chosen}
+    records = {run_id: record for run_id, record in records.items() if record is not None}
+    histories = {run_id: history(record) for run_id, record in records.items()}
+    for record in records.values():
+        if record.live:
+            elapsed = histories[record.id].steps[-1]["time"] if histories[record.id].steps else 0
+            st.progress(min(record.step / max(record.total_steps, 1), 1.0),
+                        text=f"{short_label(record)} · {status_text(record)} · step {record.step:,} of "
+                             f"{record.total_steps:,} · {duration(elapsed)} {record.message}")
+    rows = [
+        (charts.overlay_figure(curves(records, histories, "step", "loss"), "Training loss by step", "training step",
+                               "loss (nats)", smoothing=smoothing, revision="by-step"),
+         charts.overlay_figure(curves(records, histories, "time", "loss"), "Training loss by wall-clock time",
+                               "seconds since the run started", "loss (nats)", smoothing=smoothing, revision="by-time")),
+        (charts.overlay_figure(curves(records, histories, "step", "val_loss", "evals"), "Validation loss",
+                               "training step", "loss (nats)", revision="val"),
+         charts.overlay_figure(curves(records, histories, "step", "grad_norm"), "Global gradient norm before clipping",
+                               "training step", "‖g‖ (log scale)", log_y=True, smoothing=smoothing, revision="norm")),
+    ]
+    for index, (left, right) in enumerate(rows):
+        columns = st.columns(2)
+        columns[0].plotly_chart(left, config=CHART_CONFIG, key=f"compare-{index}-left")
+        columns[1].plotly_chart(right, config=CHART_CONFIG, key=f"compare-{index}-right")
+    left, right = st.columns(2)
+    left.plotly_chart(charts.flow_vs_lag_figure(flow_curves(records, histories), revision="flow"), config=CHART_CONFIG,
+                      key="compare-flow")
+    right.markdown("**Reading the gradient-flow chart**")
+    right.caption("Each line is the latest measurement of ‖∂L_T/∂x_t‖ against the lag T − t. The steeper it falls, "
+                  "the less the loss at T can teach the network about inputs that many steps back. Same data and "
+                  "seed make the comparison fair: only the architecture or setting differs.")
+
+    st.subheader("Numbers")
+    table = compare_frame(list(records.values()), histories)
+    metric_names = {headline_metric(r).replace("_", " ") for r in records.values()}
+    st.dataframe(table.drop(columns=["id"]), hide_index=True, column_config={
+        "parameters": st.column_config.NumberColumn(format="%d"),
+        "lr": st.column_config.NumberColumn(format="%.4g"),
+        "train loss": st.column_config.NumberColumn(format="%.3f"),
+        "val loss": st.column_config.NumberColumn(format="%.3f"),
+        **{name: st.column_config.NumberColumn(format="%.3f") for name in metric_names},
+        "clipped steps": st.column_config.NumberColumn(format="percent"),
+        "tokens/s": st.column_config.NumberColumn(format="%.0f"),
+        "time (s)": st.column_config.NumberColumn(format="%.1f"),
+    })
+
+    st.subheader("Samples side by side")
+    columns = st.columns(min(len(records), 4))
+    for i, (run_id, record) in enumerate(records.items()):
+        with columns[i % len(columns)]:
+            samples = histories[run_id].samples()
+            st.markdown(f"**{short_label(record)}**" + (f" at step {samples[-1][0]:,}" if samples else ""))
+            st.code(samples[-1][1] if samples else "(no sample yet)", language=None, wrap_lines=True)
+    return any(record.live for record in records.values())
+
+
+live_section(draw, any(runs[run_id].live for run_id in chosen), key="compare-live")

@@ -1,0 +1,117 @@
+"""Data: look inside the corpora, and upload your own text (validated on the server)."""
+
+import html
+import math
+
+import streamlit as st
+
+from playground import models
+from playground.config import ModelConfig
+from playground.data.errors import DataError
+from playground.data.text import DEFAULT_MAX_BYTES
+from playground.data.uploads import (MIN_CHARACTERS, dataset_choices, dataset_version, delete_upload, load_dataset,
+                                     save_upload)
+from ui.routing import ensure_routed
+
+ensure_routed()  # first: a visit straight to this page's address must go through app.py
+
+st.title("Data")
+st.markdown("A character-level model reads text one character at a time and learns to predict the next. "
+            "Here you can see what it reads, and add your own text.")
+
+
+def handle_uploads() -> None:
+    """Runs once per change of the uploader: save each new file, or say why it cannot be used."""
+    files = st.session_state.get("uploads") or []
+    seen: set[str] = st.session_state.setdefault("uploads_seen", set())
+    messages = []
+    for file in files:
+        if file.file_id in seen:
+            continue
+        seen.add(file.file_id)
+        try:
+            saved = save_upload(file.getvalue(), file.name)
+        except DataError as exc:
+            messages.append(("error", str(exc)))
+        else:
+            messages.append(("success", f"Saved **{file.name}** as dataset `{saved.name}`: {saved.characters:,} "
+                                        f"characters, {len(saved.vocabulary)} distinct. It is now a choice on Train."))
+            st.session_state["dataset"] = saved.name  # show it below
+    st.session_state["upload_messages"] = messages
+
+
+@st.cache_data(show_spinner="Reading the dataset...", max_entries=8)
+def facts(name: str, version: float) -> dict:
+    """What the page shows about a dataset; `version` makes a changed upload a new cache entry."""
+    dataset = load_dataset(name)
+    return {"title": dataset.title, "source": dataset.source, "characters": dataset.characters,
+            "vocabulary": len(dataset.vocabulary), "uniform_loss": dataset.uniform_loss,
+            "frequency_loss": dataset.frequency_loss(), "counts": dataset.character_counts(),
+            "preview": dataset.text[:1500]}
+
+
+def delete_dataset(name: str) -> None:
+    delete_upload(name)
+    st.session_state.pop("dataset", None)
+    st.session_state["upload_messages"] = [("success", f"Deleted dataset `{name}`.")]
+
+
+st.subheader("Upload a text file")
+st.file_uploader("Plain UTF-8 text (.txt)", type=["txt"], accept_multiple_files=True, key="uploads",
+                 on_change=handle_uploads, max_upload_size=DEFAULT_MAX_BYTES // 1_000_000,
+                 help=f"Between {MIN_CHARACTERS:,} characters and {DEFAULT_MAX_BYTES / 1e6:.0f} MB. "
+                      "Every file is checked on the server: empty, binary or non-UTF-8 files are refused.")
+for kind, message in st.session_state.get("upload_messages", []):
+    (st.success if kind == "success" else st.error)(message, icon=":material/check_circle:" if kind == "success" else ":material/warning:")
+
+st.subheader("Look inside a dataset")
+choices = dataset_choices()
+kwargs = {} if "dataset" in st.session_state else {"index": 0}
+name = st.selectbox("Dataset", choices, key="dataset", bind="query-params", **kwargs)
+try:
+    dataset = facts(name, dataset_version(name))
+except DataError as exc:
+    st.error(str(exc), icon=":material/warning:")
+    st.stop()
+
+columns = st.columns(4)
+columns[0].metric("Characters", f"{dataset['characters']:,}")
+columns[1].metric("Vocabulary V", dataset["vocabulary"], help="Distinct characters: the model's input and output size.")
+columns[2].metric("Uniform-guess loss ln V", f"{dataset['uniform_loss']:.3f} nats",
+                  help=f"= {dataset['uniform_loss'] / math.log(2):.2f} bits per character. A model that has learned "
+                       "nothing starts here.")
+columns[3].metric("Letter-frequency loss", f"{dataset['frequency_loss']:.3f} nats",
+                  help="The entropy of the character frequencies: a model that knows only how common each "
+                       "character is gets this. Below it, the model has learned context.")
+
+left, right = st.columns([3, 2])
+with left:
+    st.markdown(f"**Preview** ({dataset['source']}: {dataset['title']})")
+    st.code(dataset["preview"] + ("\n..." if dataset["characters"] > 1500 else ""), language=None, wrap_lines=True,
+            height=320)
+with right:
+    st.markdown("**Vocabulary, most frequent first**")
+    shown = " ".join(f"<code title='{count:,} times'>{html.escape(repr(ch)[1:-1]) or '␣'}</code>"
+                     for ch, count in dataset["counts"])
+    st.html(f"<div style='line-height:2'>{shown}</div>")
+
+    st.markdown("**Is it enough text for the model?**")
+    arch_col, hidden_col = st.columns(2)
+    arch = arch_col.selectbox("Cell", ["lstm", "gru", "rnn-tanh", "rnn-relu"], key="size_arch")
+    hidden = hidden_col.select_slider("Hidden units", [16, 32, 64, 128, 256, 512, 1024], value=128, key="size_hidden")
+    model = models.build(ModelConfig(arch=arch, hidden=hidden), {"family": "language_model", "vocab_size": dataset["vocabulary"]})
+    parameters = model.parameter_count()
+    characters = dataset["characters"]
+    ratio = characters / parameters
+    if ratio < 1:
+        st.warning(f"{characters:,} characters for {parameters:,} parameters: the data is small for this model. "
+                   "Expect it to memorise the text (training loss keeps falling, validation loss rises). "
+                   "Use fewer hidden units, or more text.", icon=":material/warning:")
+    else:
+        st.info(f"{characters:,} characters for {parameters:,} parameters ({ratio:.1f} per parameter).", icon="ℹ️")
+
+if dataset["source"] == "uploaded":
+    with st.popover(":material/delete: Delete this dataset"):
+        st.write(f"Delete `{name}` for good? Runs trained on it keep their checkpoints, but cannot train again.")
+        st.button("Delete", type="primary", on_click=delete_dataset, args=(name,))
+st.page_link("pages/train.py", label=f"Train on {name}", icon=":material/model_training:", query_params={"dataset": name})

@@ -1,0 +1,121 @@
+"""Gradients: a deep-dive into how gradient flows back through time in one or more runs."""
+
+import math
+
+import pandas as pd
+import streamlit as st
+
+from playground import charts
+from playground.train.diagnostics import decay_rate
+from ui.context import history, store
+from ui.polling import live_section
+from ui.run_panel import CHART_CONFIG
+from ui.runs import newest, pick_runs, recent_runs, short_label
+from ui.routing import ensure_routed
+
+ensure_routed()  # first: a visit straight to this page's address must go through app.py
+
+st.title("Gradients")
+st.markdown(
+    "Backpropagation through time multiplies one Jacobian per step. If those factors are mostly below 1 the "
+    "gradient from the loss at step T **vanishes** before it reaches early inputs, and the network cannot learn "
+    "long-range dependencies; above 1 it **explodes**. Pick runs to see which happened.")
+
+runs = recent_runs()
+chosen = pick_runs("Runs", runs, default=[newest(runs)] if runs else [])
+if not chosen:
+    st.info("No runs yet: start one on the Train page, or race a few architectures on Compare.", icon=":material/arrow_back:")
+    st.stop()
+
+
+def halving(rate: float | None) -> str:
+    """A rate per step in words: how many steps back the gradient halves (or doubles)."""
+    if not rate or rate == 1 or not math.isfinite(rate):
+        return "–"
+    steps = abs(math.log(0.5) / math.log(rate))
+    return f"halves every {steps:.1f} steps" if rate < 1 else f"doubles every {steps:.1f} steps"
+
+
+def flow_section(records, histories) -> None:
+    st.subheader("Gradient flow against lag")
+    st.caption("‖∂L_T/∂x_t‖ on a fixed held-out batch: lag 0 is the step where the loss is taken. A straight line on "
+               "this log axis is exponential decay; the dotted fit gives its factor per step.")
+    all_steps = sorted({s for h in histories.values() for s in h.gradient_flows()[0]})
+    if not all_steps:
+        st.info("No gradient-flow measurements yet: the first one comes at step 1.")
+        return
+    default = sorted({all_steps[0], all_steps[-1]})
+    kwargs = {} if "at" in st.session_state else {"default": default}
+    at = st.multiselect("At training steps", all_steps, key="at", bind="query-params", **kwargs,
+                        help="Each run is shown at its evaluation nearest to each chosen step.") or default
+    curves, rows = [], []
+    for i, (run_id, record) in enumerate(records.items()):
+        steps, flows = histories[run_id].gradient_flows()
+        if not steps:
+            continue
+        for step in at:
+            nearest = min(range(len(steps)), key=lambda k: abs(steps[k] - step))
+            rate = decay_rate(flows[nearest])
+            curves.append({"label": f"{short_label(record)} @ {steps[nearest]}", "flow": flows[nearest], "rate": rate})
+            rows.append({"run": short_label(record), "step": steps[nearest], "factor per step": rate, "in words": halving(rate),
+                         "‖∂L_T/∂x_0‖ / ‖∂L_T/∂x_T‖": flows[nearest][0] / flows[nearest][-1] if flows[nearest][-1] else None})
+    st.plotly_chart(charts.flow_vs_lag_figure(curves, revision="flow-lag"), config=CHART_CONFIG, key="flow-lag")
+    st.dataframe(pd.DataFrame(rows), hide_index=True, column_config={
+        "factor per step": st.column_config.NumberColumn(format="%.3f"),
+        "‖∂L_T/∂x_0‖ / ‖∂L_T/∂x_T‖": st.column_config.NumberColumn(format="%.2e")})
+
+
+def spectral_section(records, histories) -> None:
+    st.subheader("Spectral radius of W_hh")
+    st.caption("The largest |eigenvalue| of the recurrent weights: in the linear view, ρ < 1 shrinks a signal at "
+               "every step (vanishing) and ρ > 1 grows it (exploding). For an LSTM or GRU it is the candidate block's.")
+    series = {}
+    for run_id, record in records.items():
+        for layer, (steps, values) in histories[run_id].spectral_radii().items():
+            series[f"{short_label(record)} {layer}"] = (steps, values)
+    st.plotly_chart(charts.spectral_radius_figure(series, revision="rho"), config=CHART_CONFIG, key="rho")
+
+
+def norms_section(records, histories) -> None:
+    st.subheader("How large the gradients were, and how often clipping fired")
+    norms = {short_label(record): histories[run_id].column("grad_norm") for run_id, record in records.items()}
+    thresholds = {short_label(record): record.config.train.clip_threshold
+                  for record in records.values() if record.config.train.clip == "norm"}
+    left, right = st.columns([3, 2])
+    left.plotly_chart(charts.norm_distribution_figure(norms, thresholds, revision="dist"), config=CHART_CONFIG, key="dist")
+    names = [short_label(record) for record in records.values()]
+    fractions = [histories[run_id].clipped_fraction() or 0.0 for run_id in records]
+    right.plotly_chart(charts.bar_figure(names, fractions, "Share of steps clipped", "steps clipped", percent=True,
+                                         revision="clipped"), config=CHART_CONFIG, key="clipped")
+
+
+def gates_section(records, histories) -> None:
+    st.subheader("Gate saturation")
+    recorded = {run_id: histories[run_id].gate_stats() for run_id in records}
+    recorded = {run_id: stats for run_id, stats in recorded.items() if stats[0]}
+    if not recorded:
+        st.caption("Gate statistics are recorded by the scratch backend for LSTMs and GRUs (Train → Architecture → "
+                   "Backend: scratch). A saturated gate (< 0.05 or > 0.95) passes almost no gradient to its inputs.")
+        return
+    for run_id, (steps, stats) in recorded.items():
+        left, right = st.columns(2)
+        left.plotly_chart(charts.gate_saturation_figure(steps, stats, revision=f"gates-{run_id}"), config=CHART_CONFIG,
+                          key=f"gates-{run_id}")
+        right.plotly_chart(charts.gate_histogram_figure(stats[-1], revision=f"gate-hist-{run_id}"), config=CHART_CONFIG,
+                           key=f"gate-hist-{run_id}")
+        st.caption(f"{short_label(records[run_id])}: a forget (LSTM) or update (GRU) gate near 1 carries the state, and "
+                   "its gradient, across steps unchanged.")
+
+
+def draw() -> bool:
+    records = {run_id: store().get_run(run_id) for run_id in chosen}
+    records = {run_id: record for run_id, record in records.items() if record is not None}
+    histories = {run_id: history(record) for run_id, record in records.items()}
+    flow_section(records, histories)
+    spectral_section(records, histories)
+    norms_section(records, histories)
+    gates_section(records, histories)
+    return any(record.live for record in records.values())
+
+
+live_section(draw, any(runs[run_id].live for run_id in chosen), key="gradients-live")

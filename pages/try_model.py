@@ -1,0 +1,92 @@
+"""Try: generate text from a pretrained model, one of your runs, or an uploaded checkpoint."""
+
+import torch
+import streamlit as st
+
+from playground.checkpoint import CheckpointError
+from playground.data.errors import DataError
+from playground.export import import_checkpoint
+from ui import model_source
+from ui.sample_view import legend_html, probability_html
+from ui.routing import ensure_routed
+
+ensure_routed()  # first: a visit straight to this page's address must go through app.py
+
+st.title("Try")
+st.markdown("Let a trained model write. **Temperature** divides the model's log-probabilities before sampling: "
+            "below 1 it plays safe (and repeats itself), above 1 it takes risks (and makes typos).")
+
+
+def import_upload() -> None:
+    file = st.session_state.get("checkpoint_upload")
+    if file is None:
+        return
+    try:
+        name = import_checkpoint(file.getvalue(), file.name)
+    except CheckpointError as exc:
+        st.session_state["import_message"] = ("error", str(exc))
+    else:
+        st.session_state["import_message"] = ("success", f"Imported **{file.name}** as `{name}`.")
+        st.session_state["model"] = f"imported:{name}"
+
+
+def generate() -> None:
+    s = st.session_state
+    try:
+        loaded = model_source.load(s["model"])
+        generator = torch.Generator().manual_seed(int(s["sample_seed"]))
+        if loaded.config.task.name == "char":
+            result = loaded.task.sample(loaded.model, length=int(s["length"]), temperature=float(s["temperature"]),
+                                        prime=s.get("prime") or "", generator=generator)
+        else:  # other tasks show their own kind of sample
+            result = loaded.task.sample(loaded.model, generator=generator)
+    except (CheckpointError, DataError) as exc:
+        s["generated"] = {"error": str(exc)}
+    else:
+        s["generated"] = {"model": s["model"], **result}
+
+
+options = model_source.choices()
+with st.expander(":material/upload_file: Load a checkpoint .zip (downloaded from a run's page)"):
+    st.file_uploader("Checkpoint zip", type=["zip"], key="checkpoint_upload", on_change=import_upload)
+    if "import_message" in st.session_state:
+        kind, message = st.session_state["import_message"]
+        (st.success if kind == "success" else st.error)(message)
+if not options:
+    st.info("No models to try yet. Train one on the Train page (a checkpoint is saved as it trains), or create the "
+            "shipped ones with `python -m playground pretrain`.", icon=":material/arrow_back:")
+    st.stop()
+
+kwargs = {} if "model" in st.session_state else {"index": 0}
+reference = st.selectbox("Model", list(options), format_func=lambda r: options.get(r, r), key="model",
+                         bind="query-params", **kwargs)
+try:
+    loaded = model_source.load(reference)
+except CheckpointError as exc:
+    st.error(f"This model cannot be loaded: {exc}", icon=":material/warning:")
+    st.stop()
+cfg, metrics = loaded.config, loaded.meta.get("metrics", {})
+facts = [f"{cfg.model.arch} {cfg.model.layers}×{cfg.model.hidden}", f"{loaded.meta.get('parameters', 0):,} parameters",
+         f"trained {loaded.meta.get('step', '?')} steps on `{cfg.task.dataset}`"]
+facts += [f"{k.replace('_', ' ')} {v:.3f}" for k, v in metrics.items() if k in ("val_loss", "bits_per_char")]
+st.caption(" · ".join(facts))
+
+left, middle, right, last = st.columns([2, 3, 2, 1], vertical_alignment="bottom")
+left.slider("Temperature", 0.1, 2.0, 0.8, step=0.05, key="temperature", bind="query-params")
+middle.text_input("Prime text (the model continues it)", "", key="prime", bind="query-params", max_chars=500)
+right.slider("Length", 20, 2000, 300, step=20, key="length", bind="query-params")
+last.number_input("Seed", 0, 2**31 - 1, 0, key="sample_seed")
+st.button(":material/edit: Generate", type="primary", on_click=generate)
+
+generated = st.session_state.get("generated")
+if generated and generated.get("model") == reference:
+    if "probs" in generated:
+        st.html(probability_html(generated["prime"], generated["text"], generated["probs"], generated["alternatives"]))
+        st.html(legend_html())
+        probs = generated["probs"]
+        st.caption(f"Average probability of the picked character: {sum(probs) / max(len(probs), 1):.0%}. "
+                   "Hover a character to see what else the model considered.")
+    else:
+        st.code(generated.get("text", ""), language=None, wrap_lines=True)
+elif generated and "error" in generated:
+    st.error(generated["error"], icon=":material/warning:")

@@ -1,0 +1,69 @@
+"""Echo state network (Jaeger 2001; Lukosevicius 2012, "A practical guide to applying echo state networks").
+
+    tokens (one-hot) or vectors --> fixed random reservoir (`model.core`) --> linear readout
+
+Only the readout learns, and by ridge regression in closed form (ridge.py): no backpropagation
+through time, so no vanishing or exploding gradients, and a reservoir whose memory is whatever its
+spectral radius, leak rate and size give it. The trainer sees `trains_by_gradient = False` and calls
+`learn(batch, state)` instead of backpropagating.
+
+One model for every task an ESN can do: character generation (the "language_model" family: a
+class per step) and the long-memory tasks (the "readout" family, see readout.py). Tasks that need
+trained recurrent layers (translation, captioning) are refused with a clear message.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from ..config import ConfigError, ModelConfig
+from .base import ModelOutput, SequenceModel
+from .readout import ReadoutSpec, pick_positions, readout_loss, scored
+from .recurrent import RecurrentCore
+from .ridge import RidgeReadout
+
+FAMILIES = ("language_model", "readout")
+
+
+class EchoStateNetwork(SequenceModel):
+    trains_by_gradient = False
+
+    def __init__(self, cfg: ModelConfig, spec: dict) -> None:
+        super().__init__()
+        if spec["family"] not in FAMILIES:
+            raise ConfigError("an echo state network learns only a linear readout, which suits character generation "
+                              "and the long-memory tasks (adding, temporal-order, copy); this task needs trained "
+                              "recurrent layers: pick rnn-tanh, rnn-relu, lstm or gru")
+        self.spec = ReadoutSpec.from_spec(spec)
+        self.core = RecurrentCore(cfg, self.spec.input_size)  # the reservoir; tokens arrive one-hot
+        self.head = RidgeReadout(self.core.output_size, self.spec.outputs, self.spec.classify, cfg.ridge)
+
+    def inputs(self, x: Tensor) -> Tensor:
+        """(B, T) token ids -> (B, T, V) one-hot rows, or (B, T, I) vectors as they are."""
+        return F.one_hot(x, self.spec.input_size).to(self.head.weight.dtype) if self.spec.tokens else x
+
+    def features(self, batch: dict[str, Tensor], state=None) -> tuple[Tensor, object]:
+        """The reservoir states the readout reads: (B, 1, D*H) at the last step or (B, T, D*H) at every step."""
+        hidden, state = self.core(self.inputs(batch["x"]), state)
+        return pick_positions(hidden, self.spec.last_only, self.core.directions), state
+
+    def forward(self, batch: dict[str, Tensor], state=None) -> ModelOutput:
+        features, state = self.features(batch, state)
+        logits = self.head(features)  # (B, 1|T, K)
+        loss = readout_loss(*scored(logits, batch, self.spec.last_only), self.spec.classify) if "y" in batch else None
+        return ModelOutput(logits, loss, state)
+
+    @torch.no_grad()
+    def learn(self, batch: dict[str, Tensor], state=None) -> ModelOutput:
+        """Score the batch with the readout as it is (the loss the trainer records), then learn from it."""
+        features, state = self.features(batch, state)
+        logits = self.head(features)
+        loss = readout_loss(*scored(logits, batch, self.spec.last_only), self.spec.classify)
+        self.head.observe(*scored(features, batch, self.spec.last_only))
+        return ModelOutput(logits, loss, state)
+
+    def last_step_loss(self, batch: dict[str, Tensor]) -> Tensor:
+        logits = self.forward({"x": batch["x"]}).logits
+        targets = batch["y"] if self.spec.last_only else batch["y"][:, -1]
+        return readout_loss(logits[:, -1], targets, self.spec.classify)

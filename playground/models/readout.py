@@ -1,0 +1,92 @@
+"""Sequence-to-label and per-step labelling: input -> recurrent core -> a linear head.
+
+    tokens (B, T) --embed-->  or  vectors (B, T, I) as they are
+        --> RecurrentCore (`model.core`, any arch, uni- or bidirectional) --> (B, T, D*H)
+        --> the head reads the last step (one label per sequence) or every step (a label per step)
+
+Used by the long-memory tasks (adding, temporal order, copy). The task's spec says what the model
+reads and predicts, never the architecture:
+
+    {"family": "readout", "input": "tokens" | "vectors", "input_size": vocabulary or vector size,
+     "outputs": classes (or 1 for a regression), "objective": "classify" | "regress",
+     "positions": "last" | "every"}
+
+Batches hold `x` ((B, T) ids or (B, T, I) floats) and `y`: (B,) for "last", (B, T) for "every",
+with an optional `mask` (B, T) that picks the positions that are scored. "Last" on a bidirectional
+core reads the forward half at the final step and the backward half at the first step (each half
+has then read the whole sequence).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from ..config import ModelConfig
+from .base import ModelOutput, SequenceModel
+from .recurrent import RecurrentCore
+
+
+@dataclass(frozen=True)
+class ReadoutSpec:
+    tokens: bool  # True: x holds token ids (embedded or one-hot); False: x holds vectors
+    input_size: int  # vocabulary size for tokens, vector size otherwise
+    outputs: int  # classes, or 1 for a regression
+    classify: bool  # True: cross-entropy on class ids; False: mean squared error on values
+    last_only: bool  # True: one label per sequence, read at the last step; False: a label per step
+
+    @classmethod
+    def from_spec(cls, spec: dict) -> "ReadoutSpec":
+        if spec["family"] == "language_model":  # next-token prediction: a class per step, every step scored
+            return cls(True, spec["vocab_size"], spec["vocab_size"], True, False)
+        return cls(spec["input"] == "tokens", spec["input_size"], spec["outputs"], spec["objective"] == "classify",
+                   spec["positions"] == "last")
+
+
+def pick_positions(hidden: Tensor, last_only: bool, directions: int) -> Tensor:
+    """(B, T, D*H) -> (B, 1, D*H) read at the last step (both halves complete), or (B, T, D*H) unchanged."""
+    if not last_only:
+        return hidden
+    if directions == 1:
+        return hidden[:, -1:]
+    half = hidden.shape[-1] // 2
+    return F.pad(hidden[:, -1:, :half], (0, half)) + F.pad(hidden[:, :1, half:], (half, 0))
+
+
+def scored(values: Tensor, batch: dict[str, Tensor], last_only: bool) -> tuple[Tensor, Tensor]:
+    """(values at the scored positions (N, ...), their targets (N,)) of a batch."""
+    if last_only:
+        return values[:, 0], batch["y"]
+    if "mask" in batch:
+        return values[batch["mask"]], batch["y"][batch["mask"]]
+    return values.reshape(-1, *values.shape[2:]), batch["y"].reshape(-1)
+
+
+def readout_loss(predictions: Tensor, targets: Tensor, classify: bool) -> Tensor:
+    """Cross-entropy of logits (N, K) against class ids (N,), or MSE of values (N, 1) against targets (N,)."""
+    if classify:
+        return F.cross_entropy(predictions, targets)
+    return F.mse_loss(predictions[:, 0], targets.to(predictions.dtype))
+
+
+class ReadoutModel(SequenceModel):
+    def __init__(self, cfg: ModelConfig, spec: dict) -> None:
+        super().__init__()
+        self.spec = ReadoutSpec.from_spec(spec)
+        self.embed = nn.Embedding(self.spec.input_size, cfg.embedding) if self.spec.tokens else None
+        self.core = RecurrentCore(cfg, cfg.embedding if self.spec.tokens else self.spec.input_size)
+        self.drop = nn.Dropout(cfg.dropout)
+        self.head = nn.Linear(self.core.output_size, self.spec.outputs)
+
+    def forward(self, batch: dict[str, Tensor], state=None) -> ModelOutput:
+        x = self.embed(batch["x"]) if self.embed is not None else batch["x"]  # (B, T, E or I)
+        hidden, state = self.core(x, state)  # (B, T, D*H)
+        logits = self.head(self.drop(pick_positions(hidden, self.spec.last_only, self.core.directions)))  # (B, 1|T, K)
+        loss = readout_loss(*scored(logits, batch, self.spec.last_only), self.spec.classify) if "y" in batch else None
+        return ModelOutput(logits, loss, state)
+
+    def last_step_loss(self, batch: dict[str, Tensor]) -> Tensor:
+        logits = self.forward({"x": batch["x"]}).logits
+        targets = batch["y"] if self.spec.last_only else batch["y"][:, -1]
+        return readout_loss(logits[:, -1], targets, self.spec.classify)

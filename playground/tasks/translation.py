@@ -1,0 +1,309 @@
+"""Translation toy: a sentence in, a sentence out (sequence to sequence, with or without attention).
+
+Data: a generated dataset (dates, numbers, reverse, sort; see data/pairs.py) or uploaded pairs
+(data/pair_files.py), tokenised by character or by word. Metrics on the held-out set: teacher-forced
+`val_loss`, and on free-running decoding (greedy, or beam search of width `beam`) `exact_match`,
+`token_accuracy` and corpus `bleu` (sacrebleu, 0-100).
+
+Teacher forcing: the trainer knows nothing of it. `tasks.build(cfg.task, train=cfg.train)` hands the
+task the run's `teacher_forcing` ratio and `beam` width; each training batch then carries a `forced`
+mask drawn from the trainer's seeded generator (where False the decoder reads its own previous
+prediction), and evaluation decodes with the beam width.
+"""
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import torch
+from torch.nn.utils.rnn import pad_sequence
+
+from ..config import ConfigError, TaskConfig, TrainConfig
+from ..data.errors import DataError
+from ..data.pair_files import read_pairs_file, split_by_source
+from ..data.pairs import GENERATED, Pair, generate
+from ..data.tokens import PAD, TokenVocabulary, detokenize, tokenize
+from ..models import SequenceModel
+from ..models.decoding import Hypothesis, beam_search, greedy
+from ..paths import datasets_dir
+from . import sequence_metrics
+from .base import Task
+
+MAX_BEAM = 20  # wider beams cost time and rarely change a toy's answer
+DECODE_SLACK = 10  # free-running outputs may run this many tokens past the longest training target
+DECODE_BATCH = 256  # held-out pairs decoded at once
+
+
+def uploaded_pair_files() -> dict[str, Path]:
+    """Pair files saved through the app: datasets/NAME.tsv or NAME.csv."""
+    return {p.stem: p for p in sorted(datasets_dir().glob("*")) if p.suffix in (".tsv", ".csv")}
+
+
+def load_pairs(cfg: TaskConfig) -> tuple[list[Pair], list[Pair], tuple[str, str]]:
+    """(train pairs, held-out pairs, natural (source, target) tokenization) for a task config."""
+    if cfg.data_path or cfg.dataset not in GENERATED:
+        path = Path(cfg.data_path) if cfg.data_path else uploaded_pair_files().get(cfg.dataset)
+        if path is None:
+            names = ", ".join(list(GENERATED) + list(uploaded_pair_files()))
+            raise DataError(f"unknown translation dataset {cfg.dataset!r}; available: {names} (or --data FILE)")
+        train, test = split_by_source(read_pairs_file(path, cfg.max_upload_bytes), cfg.data_seed, cfg.val_fraction)
+        return train, test, ("word", "word")
+    train, test = generate(cfg.dataset, cfg.pairs, cfg.data_seed, cfg.val_fraction)
+    return train, test, GENERATED[cfg.dataset].tokenization
+
+
+@dataclass
+class EncodedPairs:
+    """A split as padded id tables: row i is pair i."""
+    src: torch.Tensor  # (N, S) source ids, <pad> on the right
+    src_len: torch.Tensor  # (N,) source lengths
+    tgt: torch.Tensor  # (N, T) <s> target ids </s>, <pad> on the right
+    tgt_len: torch.Tensor  # (N,) target lengths with <s> and </s>
+    references: list[list[str]]  # target tokens, for the metrics
+
+    def __len__(self) -> int:
+        return len(self.references)
+
+    def batch(self, rows: torch.Tensor) -> dict:
+        src_len, tgt_len = self.src_len[rows], self.tgt_len[rows]
+        src = self.src[rows, : int(src_len.max())]
+        tgt = self.tgt[rows, : int(tgt_len.max())]
+        return {"src": src, "src_len": src_len, "tgt_in": tgt[:, :-1], "tgt_out": tgt[:, 1:]}
+
+
+def attention_text(source_tokens: list[str], output_tokens: list[str], weights: list[list[float]]) -> str:
+    """The attention map as a plain-text table: one row per output token, one column per source
+    token, weights in percent (blank below 5%) and the row's largest weight marked with *."""
+    def label(token: str) -> str:
+        return "␣" if token == " " else token[:5]
+
+    lines = ["      " + "".join(f"{label(t):>6}" for t in source_tokens)]
+    for token, row in zip(output_tokens, weights):
+        top = max(range(len(row)), key=row.__getitem__)
+        cells = "".join(f"{round(100 * w):>5}{'*' if i == top else ' '}" if w >= 0.05 else "      "
+                        for i, w in enumerate(row))
+        lines.append(f"{label(token):>5} {cells}".rstrip())
+    return "\n".join(lines)
+
+
+class TranslationTask(Task):
+    name = "translation"
+    default_dataset = "dates"  # what `--task translation` trains on without --dataset or --data
+    carries_state = False
+    allows_bidirectional = True  # the whole source is known before the first output token
+    headline_metric = "exact_match"
+
+    def __init__(self, cfg: TaskConfig, state: dict | None = None) -> None:
+        """With `state` (from a checkpoint) vocabularies are fixed and the data is loaded only if asked for."""
+        self.cfg = cfg
+        self.teacher_forcing, self.beam = 1.0, 1  # until use_train_settings() hands over the run's own
+        self._splits: tuple[EncodedPairs, EncodedPairs] | None = None
+        self._info: dict = {}
+        if state is not None:
+            self.source_mode, self.target_mode = state["tokenization"]
+            self.source_vocab = TokenVocabulary(state["source_vocab"])
+            self.target_vocab = TokenVocabulary(state["target_vocab"])
+            self.max_source_len, self.max_target_len = state["max_source_len"], state["max_target_len"]
+        else:
+            self._load(vocab_from_data=True)
+
+    def use_train_settings(self, train: TrainConfig) -> None:
+        """The run's teacher-forcing ratio (training batches) and beam width (evaluation)."""
+        self.teacher_forcing, self.beam = train.teacher_forcing, train.beam
+
+    # -- data ----------------------------------------------------------------------------------
+    def _load(self, vocab_from_data: bool) -> None:
+        train, test, natural = load_pairs(self.cfg)
+        if vocab_from_data:
+            self.source_mode, self.target_mode = natural if self.cfg.tokenization == "auto" else (self.cfg.tokenization,) * 2
+        tokenized, dropped = {}, 0
+        for split, pairs in (("train", train), ("test", test)):
+            kept = []
+            for source, target in pairs:
+                src, tgt = tokenize(source, self.source_mode), tokenize(target, self.target_mode)
+                if 0 < len(src) <= self.cfg.max_len and 0 < len(tgt) <= self.cfg.max_len:
+                    kept.append((src, tgt))
+                else:
+                    dropped += 1
+            if not kept:
+                raise DataError(f"no {'training' if split == 'train' else 'held-out'} pair is at most "
+                                f"{self.cfg.max_len} tokens long on both sides; raise max_len.")
+            tokenized[split] = kept
+        if vocab_from_data:
+            self.source_vocab = TokenVocabulary.from_sequences(s for s, _ in tokenized["train"])
+            self.target_vocab = TokenVocabulary.from_sequences(t for _, t in tokenized["train"])
+            self.max_source_len = max(len(s) for s, _ in tokenized["train"])
+            self.max_target_len = max(len(t) for _, t in tokenized["train"])
+        self._splits = (self._encode(tokenized["train"]), self._encode(tokenized["test"]))
+        self._info = {"dropped_pairs": dropped, "examples": [(s, t) for s, t in train[:5]]}
+
+    def _encode(self, pairs: list[tuple[list[str], list[str]]]) -> EncodedPairs:
+        src = [self.source_vocab.encode(s) for s, _ in pairs]
+        tgt = [self.target_vocab.encode(t, bos=True, eos=True) for _, t in pairs]
+        return EncodedPairs(pad_sequence(src, batch_first=True, padding_value=PAD), torch.tensor([len(s) for s in src]),
+                            pad_sequence(tgt, batch_first=True, padding_value=PAD), torch.tensor([len(t) for t in tgt]),
+                            [t for _, t in pairs])
+
+    def splits(self) -> tuple[EncodedPairs, EncodedPairs]:
+        if self._splits is None:
+            self._load(vocab_from_data=False)
+        return self._splits
+
+    @property
+    def spec(self) -> dict:
+        return {"family": "seq2seq", "source_vocab_size": len(self.source_vocab),
+                "target_vocab_size": len(self.target_vocab)}
+
+    def state(self) -> dict:
+        return {"tokenization": [self.source_mode, self.target_mode], "source_vocab": self.source_vocab.symbols,
+                "target_vocab": self.target_vocab.symbols, "max_source_len": self.max_source_len,
+                "max_target_len": self.max_target_len}
+
+    def check_size(self, batch_size: int, seq_len: int) -> None:
+        train = len(self.splits()[0])
+        if train < batch_size:
+            raise DataError(f"there are {train} training pairs, fewer than one batch of {batch_size}; "
+                            "lower the batch size or use more pairs.")
+
+    def describe(self) -> dict:
+        train, test = self.splits()
+        return {
+            "train_pairs": len(train), "test_pairs": len(test), "dropped_pairs": self._info.get("dropped_pairs", 0),
+            "source_vocab_size": len(self.source_vocab), "target_vocab_size": len(self.target_vocab),
+            "max_source_len": self.max_source_len, "max_target_len": self.max_target_len,
+            "source_tokenization": self.source_mode, "target_tokenization": self.target_mode,
+            "examples": self._info.get("examples", []),
+        }
+
+    def batch_tokens(self, batch: dict) -> int:
+        return int(batch["src_len"].sum()) + int((batch["tgt_out"] != PAD).sum())
+
+    # -- batches -------------------------------------------------------------------------------
+    def train_batches(self, batch_size: int, seq_len: int, generator: torch.Generator) -> Iterator[dict]:
+        """Every training pair once per epoch, in a fresh order; `seq_len` does not apply.
+
+        Batches are bucketed by source length: pairs whose sources have one length fill a batch, and the
+        leftovers of every length are mixed into the last batches (those are padded, and packed). The
+        encoder of an unpadded batch needs no packed sequence, whose backward pass on a CPU zero-fills a
+        buffer of the whole batch at every time step (3-4x slower here).
+        """
+        self.check_size(batch_size, seq_len)
+        train = self.splits()[0]
+        while True:
+            order = torch.randperm(len(train), generator=generator)
+            batches, leftovers = [], []
+            for length in train.src_len[order].unique().tolist():
+                rows = order[train.src_len[order] == length]
+                cut = len(rows) - len(rows) % batch_size
+                batches += list(rows[:cut].split(batch_size)) if cut else []
+                leftovers.append(rows[cut:])
+            mixed = torch.cat(leftovers)
+            mixed = mixed[torch.randperm(len(mixed), generator=generator)]
+            batches += [rows for rows in mixed.split(batch_size) if len(rows) == batch_size]
+            for index in torch.randperm(len(batches), generator=generator).tolist():
+                batch = train.batch(batches[index])
+                if self.teacher_forcing < 1.0:
+                    batch["forced"] = torch.rand(batch["tgt_in"].shape, generator=generator) < self.teacher_forcing
+                yield batch
+
+    def probe_batch(self, batch_size: int, seq_len: int) -> dict:
+        """Held-out pairs whose sources all have the most common length: the probe's x_t are real tokens."""
+        test = self.splits()[1]
+        length = Counter(test.src_len.tolist()).most_common(1)[0][0]
+        rows = (test.src_len == length).nonzero().squeeze(1)[: min(batch_size, 8)]
+        return test.batch(rows)
+
+    # -- decoding and metrics ------------------------------------------------------------------
+    def decode(self, model: SequenceModel, src: torch.Tensor, src_len: torch.Tensor, beam: int = 1) -> list[list[Hypothesis]]:
+        """Hypotheses of each source, best first (one for greedy decoding)."""
+        if not 1 <= beam <= MAX_BEAM:
+            raise ConfigError(f"beam must be between 1 and {MAX_BEAM}")
+        max_len = self.max_target_len + DECODE_SLACK
+        if beam == 1:
+            return [[h] for h in greedy(model, src, src_len, max_len)]
+        return beam_search(model, src, src_len, max_len, beam)
+
+    def output_tokens(self, hypothesis: Hypothesis) -> list[str]:
+        return self.target_vocab.decode(hypothesis.ids)
+
+    @torch.no_grad()
+    def evaluate(self, model: SequenceModel, batch_size: int, seq_len: int, max_batches: int | None = None) -> dict:
+        """Held-out metrics on the first `max_batches * batch_size` pairs (all of them without a limit)."""
+        was_training = model.training
+        model.eval()
+        device = next(model.parameters()).device
+        test = self.splits()[1]
+        count = len(test) if max_batches is None else min(len(test), max_batches * batch_size)
+        loss_sum, tokens, outputs = 0.0, 0, []
+        for start in range(0, count, DECODE_BATCH):
+            rows = torch.arange(start, min(start + DECODE_BATCH, count))
+            batch = {k: v.to(device) for k, v in test.batch(rows).items()}
+            scored = int((batch["tgt_out"] != PAD).sum())
+            loss_sum += model(batch).loss.item() * scored
+            tokens += scored
+            hyps = self.decode(model, batch["src"], batch["src_len"], self.beam)
+            outputs += [self.output_tokens(h[0]) for h in hyps]
+        model.train(was_training)
+        references = test.references[:count]
+        return {
+            "val_loss": loss_sum / max(tokens, 1),
+            "exact_match": sequence_metrics.exact_match(outputs, references),
+            "token_accuracy": sequence_metrics.token_accuracy(outputs, references),
+            "bleu": sequence_metrics.corpus_bleu(outputs, references),
+            "eval_pairs": count,
+        }
+
+    @torch.no_grad()
+    def sample(self, model: SequenceModel, generator: torch.Generator | None = None, **_options) -> dict:
+        """One held-out pair, translated (length and temperature do not apply to a translation)."""
+        test = self.splits()[1]
+        row = int(torch.randint(len(test), (1,), generator=generator))
+        source = detokenize(self.source_vocab.decode(test.src[row, : int(test.src_len[row])]), self.source_mode)
+        result = self.translate(model, source, beam=self.beam)
+        reference = detokenize(test.references[row], self.target_mode)
+        mark = "✓" if result["output"] == reference else f"✗ expected {reference}"
+        return {**result, "reference": reference, "text": f"{source} → {result['output']}  {mark}"}
+
+    def translate(self, model: SequenceModel, text: str, beam: int = 1) -> dict:
+        """Translate one sentence: what the Try page and `python -m playground translate` show.
+
+        Returns output (text), output_tokens, source_tokens, attention (one row per output token,
+        one column per source token; None without attention), score (log-probability), finished,
+        alternatives (the beam's hypotheses, best first, each with output, tokens, score and
+        probability) and unknown (source tokens the model never saw; they are read as <unk>).
+        """
+        return self.translate_many(model, [text], beam)[0]
+
+    @torch.no_grad()
+    def translate_many(self, model: SequenceModel, texts: list[str], beam: int = 1) -> list[dict]:
+        """`translate` for several sentences, decoded together as one batch."""
+        tokenized = []
+        for text in texts:
+            tokens = tokenize(text.strip(), self.source_mode)
+            if not tokens:
+                raise DataError("there is nothing to translate: type a sentence.")
+            if len(tokens) > self.cfg.max_len:
+                raise DataError(f"the sentence has {len(tokens)} tokens; this model reads at most {self.cfg.max_len}.")
+            tokenized.append(tokens)
+        was_training = model.training
+        model.eval()
+        device = next(model.parameters()).device
+        src = pad_sequence([self.source_vocab.encode(t) for t in tokenized], batch_first=True, padding_value=PAD)
+        src_len = torch.tensor([len(t) for t in tokenized])
+        results = self.decode(model, src.to(device), src_len.to(device), beam)
+        model.train(was_training)
+        return [self._translation(text, tokens, hyps) for text, tokens, hyps in zip(texts, tokenized, results)]
+
+    def _translation(self, text: str, source_tokens: list[str], hyps: list[Hypothesis]) -> dict:
+        best = hyps[0]
+        alternatives = [{"output": detokenize(self.output_tokens(h), self.target_mode), "tokens": self.output_tokens(h),
+                         "score": h.score, "probability": math.exp(h.score), "finished": h.finished} for h in hyps]
+        return {
+            "source": text, "source_tokens": source_tokens, "output": alternatives[0]["output"],
+            "output_tokens": alternatives[0]["tokens"], "score": best.score, "finished": best.finished,
+            "attention": None if best.attention is None else best.attention.tolist(),
+            "alternatives": alternatives, "unknown": self.source_vocab.unknown(source_tokens),
+        }

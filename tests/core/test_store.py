@@ -1,0 +1,195 @@
+"""The run store: round trips, non-finite values, a writer process and a reader at once, stopped runs."""
+from __future__ import annotations
+
+import json
+import subprocess
+import textwrap
+import threading
+import time
+
+import pytest
+
+from playground import checkpoint, runner
+from playground.store import RunStore
+from playground.train.trainer import Callback
+
+
+def test_run_round_trip(store, tiny_config):
+    cfg = tiny_config(model={"arch": "gru", "hidden": 24}, train={"steps": 77}, name="round trip")
+    run_id = store.create_run(cfg)
+    assert "gru" in run_id and store.checkpoint_dir(run_id).is_dir()
+    record = store.get_run(run_id)
+    assert record.config == cfg and record.name == "round trip"
+    assert (record.status, record.step, record.total_steps, record.live) == ("queued", 0, 77, True)
+    store.update_run(run_id, status="running", step=5, device="CPU", message="hello",
+                     summary={"a": 1.5, "nested": {"b": [1, 2]}})
+    record = store.get_run(run_id)
+    assert (record.status, record.step, record.device, record.message) == ("running", 5, "CPU", "hello")
+    assert record.summary == {"a": 1.5, "nested": {"b": [1, 2]}}
+    assert record.updated >= record.created
+
+    other = store.create_run(tiny_config())
+    store.update_run(other, status="completed")
+    assert {r.id for r in store.list_runs()} == {run_id, other}
+    assert [r.id for r in store.list_runs(("completed",))] == [other]
+    assert len(store.list_runs(limit=1)) == 1
+    # a second RunStore on the same folder (another process, say) sees the same runs
+    assert RunStore(store.root).get_run(run_id).config == cfg
+    assert store.get_run("no-such-run") is None
+
+    store.delete_run(other)
+    assert store.get_run(other) is None and not store.checkpoint_dir(other).exists()
+
+
+def test_metrics_events_controls_round_trip(store, tiny_config):
+    run_id = store.create_run(tiny_config())
+    other = store.create_run(tiny_config())
+    rows = [{"step": s, "loss": 1.0 / s, "layer_norms": {"rnn l0": s * 0.5}, "clipped": s % 2 == 0} for s in (3, 1, 2)]
+    store.append_metrics(run_id, "train", rows)
+    store.append_metrics(run_id, "eval", [{"step": 2, "val_loss": 0.5, "gradient_flow": [0.1, 0.2]}])
+    store.append_metrics(other, "train", [{"step": 1, "loss": 9.0}])
+    store.append_metrics(run_id, "train", [])
+    assert store.metrics(run_id, "train") == sorted(rows, key=lambda r: r["step"])
+    assert [r["step"] for r in store.metrics(run_id, "train", after_step=1)] == [2, 3]
+    assert store.metrics(run_id, "eval") == [{"step": 2, "val_loss": 0.5, "gradient_flow": [0.1, 0.2]}]
+
+    store.add_event(run_id, 0, "start", "training on CPU")
+    store.add_event(run_id, 3, "clip", "clip by value at 0.5")
+    assert [(e["step"], e["kind"], e["message"]) for e in store.events(run_id)] == [
+        (0, "start", "training on CPU"), (3, "clip", "clip by value at 0.5")]
+    assert store.events(other) == []
+
+    store.set_control(run_id, "clip", {"mode": "norm", "threshold": 2.0})
+    store.set_control(run_id, "stop", False)
+    store.set_control(run_id, "stop", True)  # replaces the earlier value
+    assert store.controls(run_id) == {"clip": {"mode": "norm", "threshold": 2.0}, "stop": True}
+    assert store.controls(other) == {}
+
+    store.delete_run(run_id)
+    assert store.metrics(run_id) == [] and store.events(run_id) == [] and store.controls(run_id) == {}
+    assert len(store.metrics(other)) == 1
+
+
+def test_non_finite_values_read_back_as_none(store, tiny_config):
+    run_id = store.create_run(tiny_config())
+    nan, inf = float("nan"), float("inf")
+    store.append_metrics(run_id, "train", [{"step": 1, "loss": nan, "grad_norm": inf, "fine": 2.0,
+                                            "layer_norms": {"head": -inf, "embed": 1.0}, "flow": [1.0, nan]}])
+    assert store.metrics(run_id) == [{"step": 1, "loss": None, "grad_norm": None, "fine": 2.0,
+                                      "layer_norms": {"head": None, "embed": 1.0}, "flow": [1.0, None]}]
+    store.update_run(run_id, summary={"train_loss": nan, "steps": 3})
+    assert store.get_run(run_id).summary == {"train_loss": None, "steps": 3}
+    # the stored text is strict JSON that any reader (a browser, say) can parse
+    import sqlite3
+    with sqlite3.connect(store.path) as db:
+        text = db.execute("SELECT data FROM metrics WHERE run_id = ?", (run_id,)).fetchone()[0]
+    assert "NaN" not in text and "Infinity" not in text
+    json.loads(text, parse_constant=lambda name: pytest.fail(f"non-standard JSON constant {name}"))
+
+
+WRITER = """
+import sys, time
+from playground.store import RunStore
+store, run_id, total = RunStore(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+for start in range(1, total + 1, 10):
+    store.append_metrics(run_id, "train", [{"step": s, "loss": 1.0 / s} for s in range(start, start + 10)])
+    store.update_run(run_id, step=start + 9)
+    store.add_event(run_id, start, "tick", "writer")
+    time.sleep(0.01)
+store.update_run(run_id, status="completed")
+print("done")
+"""
+
+
+def test_writer_process_and_concurrent_reader(store, tiny_config, subprocess_env, python):
+    """A child writes a run's metrics while this process reads (and writes) them: no 'database is locked'."""
+    total = 400
+    run_id = store.create_run(tiny_config())
+    store.update_run(run_id, status="running")
+    child = subprocess.Popen([python, "-c", textwrap.dedent(WRITER), str(store.root), run_id, str(total)],
+                             env=subprocess_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    seen, reads, partial_reads = [], 0, 0
+    deadline = time.monotonic() + 60
+    try:
+        while time.monotonic() < deadline:
+            status = store.get_run(run_id).status
+            new = store.metrics(run_id, "train", after_step=seen[-1] if seen else 0)
+            seen.extend(r["step"] for r in new)
+            store.add_event(run_id, len(seen), "reader", "saw rows")  # the reader writes as well
+            reads += 1
+            partial_reads += 0 < len(seen) < total
+            if status == "completed" and child.poll() is not None:
+                seen.extend(r["step"] for r in store.metrics(run_id, "train", after_step=seen[-1] if seen else 0))
+                break
+        out, err = child.communicate(timeout=30)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    assert child.returncode == 0, err
+    assert "locked" not in err and out.strip() == "done"
+    assert seen == list(range(1, total + 1)), "every row arrives once, in order"
+    assert partial_reads > 0, "the reader should have seen the run while it was being written"
+    kinds = [e["kind"] for e in store.events(run_id)]
+    assert kinds.count("tick") == total // 10 and kinds.count("reader") == reads
+
+
+def test_many_threads_write_one_store(store, tiny_config):
+    run_id = store.create_run(tiny_config())
+    errors = []
+
+    def write(k):
+        try:
+            for i in range(20):
+                store.append_metrics(run_id, "train", [{"step": k * 100 + i + 1, "loss": 0.0}])
+                store.set_control(run_id, f"t{k}", i)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert len(store.metrics(run_id)) == 80
+    assert store.controls(run_id) == {f"t{k}": 19 for k in range(4)}
+
+
+class StopAt(Callback):
+    def __init__(self, step, event):
+        self.step, self.event = step, event
+
+    def on_step(self, trainer, record):
+        if record["step"] == self.step:
+            self.event.set()
+
+
+def test_stopped_run_keeps_metrics_and_last_checkpoint(store, tiny_config):
+    stop = threading.Event()
+    run_id = store.create_run(tiny_config(train={"steps": 1000, "checkpoint_every": 5, "eval_every": 3}))
+    result = runner.execute(store, run_id, [StopAt(8, stop)], stop=stop, handle_signals=False)
+    assert (result.status, result.steps) == ("stopped", 8)
+    record = store.get_run(run_id)
+    assert (record.status, record.step) == ("stopped", 8)
+    assert [r["step"] for r in store.metrics(run_id)] == list(range(1, 9))
+    assert [r["step"] for r in store.metrics(run_id, "eval")] == [1, 3, 6]
+    loaded = checkpoint.load(store.checkpoint_dir(run_id))
+    assert loaded.meta["step"] == 8  # the stop saved a checkpoint beyond the step-5 one
+    assert record.summary["steps"] == 8 and record.summary["train_loss"] is not None
+    kinds = [e["kind"] for e in store.events(run_id)]
+    assert kinds[0] == "start" and kinds[-1] == "stopped"
+
+
+def test_stop_control_in_the_store_stops_a_run(store, tiny_config, monkeypatch):
+    monkeypatch.setattr(runner, "POLL_SECONDS", 0.0)
+    run_id = store.create_run(tiny_config(train={"steps": 1000}))
+
+    class Flag(Callback):
+        def on_step(self, trainer, record):
+            if record["step"] == 3:
+                store.set_control(run_id, "stop", True)
+
+    result = runner.execute(store, run_id, [Flag()], handle_signals=False)
+    # seen in the recorder's before_step of step 4, after that step's stop check: step 4 still runs
+    assert (result.status, result.steps) == ("stopped", 4)
+    assert (store.checkpoint_dir(run_id) / checkpoint.WEIGHTS).is_file()

@@ -1,0 +1,49 @@
+"""Where a model to try comes from: a shipped pretrained model, a run's checkpoint, or an imported zip.
+
+A choice is a short reference kept in the URL: `pretrained:NAME`, `run:RUN_ID` or `imported:NAME`.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from playground import checkpoint, export, pretrained
+from playground.checkpoint import CheckpointError
+
+from .context import store
+from .runs import run_label
+
+
+def choices() -> dict[str, str]:
+    """{reference: label} for every model that can be tried now, pretrained first."""
+    options = {f"pretrained:{m['name']}": f"pretrained · {m['name']}" for m in pretrained.available()}
+    for record in store().list_runs(limit=60):
+        if (store().checkpoint_dir(record.id) / checkpoint.META).is_file():
+            options[f"run:{record.id}"] = f"your run · {run_label(record)}"
+    for name in export.imported_checkpoints():
+        options[f"imported:{name}"] = f"uploaded · {name}"
+    return options
+
+
+def folder(reference: str) -> Path:
+    kind, _, name = reference.partition(":")
+    if kind == "pretrained":
+        return pretrained.resolve(name)
+    if kind == "run":
+        return pretrained.resolve(name, store())
+    if kind == "imported":
+        return export.imported_dir() / name
+    raise CheckpointError(f"unknown model reference {reference!r}")
+
+
+@st.cache_resource(show_spinner="Loading the model...", max_entries=4)
+def _load(path: str, version: float) -> checkpoint.Loaded:
+    return checkpoint.load(path, "cpu")
+
+
+def load(reference: str) -> checkpoint.Loaded:
+    """The model, loaded once per checkpoint version (a live run's checkpoint is replaced as it trains)."""
+    path = folder(reference)
+    weights = path / checkpoint.WEIGHTS
+    return _load(str(path), weights.stat().st_mtime if weights.is_file() else 0.0)

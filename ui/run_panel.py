@@ -1,0 +1,243 @@
+"""One run on the Train page: Stop, live clipping, progress with ETA, headline numbers, the four
+gradient charts and samples, redrawn every second while it trains; its outcome and downloads after."""
+from __future__ import annotations
+
+import functools
+import math
+
+import numpy as np
+import streamlit as st
+
+from playground import charts, checkpoint, export, jobs
+from playground.config import CLIP_MODES
+from playground.runner import describe_clip
+from playground.store import RunRecord
+from playground.summaries import baseline_loss, headline_metric
+
+from .context import history, store
+from .polling import live_section
+from .runs import status_text
+from .train_form import apply_values, arch_name, config_values, start
+
+CHART_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
+CLIP_NAMES = {"none": "off", "norm": "by norm", "value": "by value"}
+
+
+def duration(seconds: float | None) -> str:
+    if seconds is None or not math.isfinite(seconds):
+        return "?"
+    seconds = int(round(seconds))
+    return f"{seconds // 60}:{seconds % 60:02d} min" if seconds >= 60 else f"{seconds} s"
+
+
+def number(value, digits: int = 3) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
+def settings_line(record: RunRecord) -> str:
+    m, t = record.config.model, record.config.train
+    clip = "off" if t.clip == "none" else f"{CLIP_NAMES[t.clip]} at {t.clip_threshold:g}"
+    return (f"{arch_name(m.arch)} {m.layers}×{m.hidden} ({m.backend}, {m.init} init) · "
+            f"{t.optimizer} lr {t.lr:g} · batch {t.batch_size} × {t.seq_len} steps · clipping {clip} · "
+            f"seed {t.seed} · data: {record.config.task.dataset}")
+
+
+def draw_run(run_id: str) -> None:
+    record = store().get_run(run_id)
+    if record is None:
+        st.warning("This run is not in the store any more.")
+        return
+    left, right = st.columns([6, 1], vertical_alignment="center")
+    left.subheader(record.name)
+    left.caption(f"{settings_line(record)} · run `{record.id}`")
+    if record.live:
+        right.button(":material/stop: Stop", key=f"stop-{run_id}", on_click=_stop, args=(run_id,), width="stretch",
+                     help="Stops after the current step and saves a checkpoint: nothing is lost.")
+        _clipping_control(record)
+    else:
+        _outcome(record)
+    live_section(functools.partial(_live_view, run_id), record.live, key=f"live-{run_id}")
+    if not record.live:
+        _finished_actions(record)
+
+
+# -- while it trains ---------------------------------------------------------------------------------
+def _stop(run_id: str) -> None:
+    jobs.stop(store(), run_id)
+    st.toast("Stopping: the run saves a checkpoint at its current step.", icon=":material/stop:")
+
+
+def _apply_clip(run_id: str) -> None:
+    mode = st.session_state[f"live_clip-{run_id}"]
+    threshold = st.session_state.get(f"live_clip_at-{run_id}", 1.0)
+    jobs.set_clipping(store(), run_id, mode, threshold)
+    st.toast(f"Sent: {describe_clip(mode, threshold)}. The gradient chart marks the step where it applies.", icon=":material/content_cut:")
+
+
+def _clipping_control(record: RunRecord) -> None:
+    requested = store().controls(record.id).get("clip") or {"mode": record.config.train.clip,
+                                                             "threshold": record.config.train.clip_threshold}
+    with st.container(border=True):
+        mode_col, threshold_col, button_col = st.columns([3, 2, 1], vertical_alignment="bottom")
+        mode_key, threshold_key = f"live_clip-{record.id}", f"live_clip_at-{record.id}"
+        mode_col.segmented_control("Change gradient clipping while it trains", CLIP_MODES, key=mode_key, required=True,
+                                   format_func=CLIP_NAMES.get,
+                                   **({} if mode_key in st.session_state else {"default": requested["mode"]}))
+        threshold_col.number_input("Threshold", min_value=1e-4, max_value=1e6, format="%.4g", step=0.25,
+                                   key=threshold_key, disabled=st.session_state.get(mode_key) == "none",
+                                   **({} if threshold_key in st.session_state else {"value": float(requested["threshold"])}))
+        button_col.button("Apply", key=f"apply_clip-{record.id}", on_click=_apply_clip, args=(record.id,), width="stretch")
+
+
+def _live_view(run_id: str) -> bool:
+    record = store().get_run(run_id)
+    if record is None:
+        return False
+    hist = history(record)
+    _progress(record, hist)
+    _numbers(record, hist)
+    _charts(record, hist)
+    _samples(record, hist)
+    return record.live
+
+
+def _progress(record: RunRecord, hist) -> None:
+    notice = st.container()  # always drawn, so everything below keeps its place from one poll to the next
+    if record.status == "queued":
+        notice.info(record.message or "Starting the training process (loading PyTorch takes a few seconds)...", icon=":material/hourglass_top:")
+    elapsed = hist.steps[-1]["time"] if hist.steps else 0.0
+    step, total = record.step, max(record.total_steps, 1)
+    text = f"{status_text(record)} · step {step:,} of {total:,} · {duration(elapsed)}"
+    if record.live and step:
+        text += f" elapsed · about {duration(elapsed / step * (total - step))} left"
+    st.progress(min(step / total, 1.0), text=text)
+
+
+def _numbers(record: RunRecord, hist) -> None:
+    metric = headline_metric(record)
+    last_step = hist.steps[-1] if hist.steps else {}
+    clip = last_step.get("clip", record.config.train.clip)
+    clip_now = "off" if clip == "none" else f"{clip} {last_step.get('clip_threshold', record.config.train.clip_threshold):g}"
+    recent = hist.column("loss")[-20:]
+    recent = recent[np.isfinite(recent)]
+    columns = st.columns(6)
+    columns[0].metric("Train loss", number(float(recent.mean()) if recent.size else None),
+                      help="Mean of the last 20 steps, in nats per character.")
+    columns[1].metric("Validation loss", number(hist.last("val_loss", "evals")),
+                      help="On held-out text the model never trains on.")
+    baseline = baseline_loss(hist.evals[-1]) if hist.evals else None
+    columns[2].metric(metric.replace("_", " ").capitalize(), number(hist.last(metric, "evals")),
+                      help=f"The task's headline metric. Guessing uniformly gives {baseline / math.log(2):.2f} bits per character."
+                      if baseline and metric == "bits_per_char" else "The task's headline metric.")
+    columns[3].metric("‖g‖ now", number(hist.last("grad_norm"), 2), help="Global gradient norm of the latest step, before clipping.")
+    fraction = hist.clipped_fraction()
+    columns[4].metric("Clipped steps", "–" if fraction is None else f"{fraction:.0%}", help=f"Clipping now: {clip_now}.")
+    speed = hist.last("tokens_per_s")
+    columns[5].metric("Tokens / s", "–" if speed is None else f"{speed:,.0f}", help=f"On {record.device or 'its device'}.")
+
+
+def _charts(record: RunRecord, hist) -> None:
+    steps, revision = hist.step_numbers(), record.id
+    diverged_at = hist.first_nonfinite_step()
+    baseline = baseline_loss(hist.evals[-1]) if hist.evals else None
+    left, right = st.columns(2)
+    with left:
+        st.plotly_chart(charts.loss_figure(steps, hist.column("loss"), hist.step_numbers("evals"),
+                                           hist.column("val_loss", "evals"), baseline=baseline,
+                                           diverged_at=diverged_at, revision=revision),
+                        key=f"loss-{record.id}", config=CHART_CONFIG)
+        st.caption("Validation above train and rising: the model memorises. Flat at ln V: it learns nothing.")
+    with right:
+        st.plotly_chart(charts.grad_norm_figure(steps, hist.column("grad_norm"), hist.column("grad_norm_clipped"),
+                                                hist.clipped(), hist.norm_thresholds(), hist.clip_changes(),
+                                                diverged_at=diverged_at, revision=revision),
+                        key=f"grad-{record.id}", config=CHART_CONFIG)
+        st.caption("When ‖g‖ is above the dashed threshold, clipping scales the whole gradient down to it (×). "
+                   "Spikes of many orders of magnitude are exploding gradients.")
+    left, right = st.columns(2)
+    with left:
+        st.plotly_chart(charts.layer_norms_figure(steps, hist.layer_norms(), revision=revision),
+                        key=f"layers-{record.id}", config=CHART_CONFIG)
+        st.caption("Which part of the network gets gradient: the embedding, each recurrent layer, the output head.")
+    with right:
+        flow_steps, flows = hist.gradient_flows()
+        st.plotly_chart(charts.gradient_flow_heatmap(flow_steps, flows, revision=revision),
+                        key=f"flow-{record.id}", config=CHART_CONFIG)
+        st.caption("How much the loss at the last time step T depends on each earlier input x_t. Dark at the "
+                   "bottom (early t): the gradient vanishes before it gets there.")
+
+
+def _samples(record: RunRecord, hist) -> None:
+    samples = hist.samples()
+    if not samples:
+        return
+    step, text = samples[-1]
+    st.markdown(f"**What the model writes at step {step:,}** "
+                f"(temperature {record.config.train.sample_temperature:g})")
+    st.code(text, language=None, wrap_lines=True)
+    if len(samples) > 1:
+        with st.expander(f"Earlier samples ({len(samples) - 1}): watch the text take shape"):
+            for step, text in reversed(samples[:-1]):
+                st.markdown(f"*step {step:,}*")
+                st.code(text, language=None, wrap_lines=True)
+
+
+# -- when it has ended -----------------------------------------------------------------------------
+def _retry(run_id: str, change: str) -> None:
+    cfg = store().get_run(run_id).config
+    cfg.name = ""
+    if change == "clip":
+        cfg.train.clip, cfg.train.clip_threshold = "norm", 1.0
+    elif change == "lr":
+        cfg.train.lr = cfg.train.lr / 10
+    apply_values(config_values(cfg))
+    start(cfg)
+
+
+def _load_settings(run_id: str) -> None:
+    apply_values(config_values(store().get_run(run_id).config))
+    st.toast("The run's settings are in the form: change what you like and press Start.", icon=":material/content_paste:")
+
+
+def _outcome(record: RunRecord) -> None:
+    summary = record.summary
+    if record.status == "diverged":
+        st.error(f"**Training diverged at step {record.step:,}.** {record.message}", icon=":material/error:")
+        st.markdown(
+            "A step was so large that the loss or the gradient overflowed to NaN or infinity, and every later "
+            "update would be garbage, so training stopped there. The charts show what led up to it: look at "
+            "‖g‖ in the steps before. Two remedies:")
+        clip_col, lr_col, _ = st.columns([2, 2, 3])
+        clip_col.button(":material/content_cut: Retry with clipping by norm at 1", key=f"retry_clip-{record.id}", on_click=_retry,
+                        args=(record.id, "clip"), width="stretch")
+        lr_col.button(f":material/speed: Retry with learning rate {record.config.train.lr / 10:g}", key=f"retry_lr-{record.id}",
+                      on_click=_retry, args=(record.id, "lr"), width="stretch")
+    elif record.status == "failed":
+        st.error(f"**This run could not train.** {record.message}", icon=":material/cancel:")
+    elif record.status == "stopped":
+        st.info(f"Stopped at step {record.step:,}. {'Its checkpoint at that step is saved.' if record.step else ''}", icon=":material/stop:")
+    elif record.status == "completed":
+        metric = headline_metric(record)
+        value = summary.get(metric)
+        shown = f" Final {metric.replace('_', ' ')}: **{value:.3f}**." if isinstance(value, (int, float)) else ""
+        st.success(f"Completed {record.step:,} steps in {duration(summary.get('seconds'))}.{shown}", icon=":material/check_circle:")
+
+
+def _finished_actions(record: RunRecord) -> None:
+    with st.container(border=True):
+        columns = st.columns(6)
+        columns[0].page_link("pages/gradients.py", label="Gradients deep-dive", icon=":material/insights:", query_params={"runs": record.id})
+        columns[1].page_link("pages/compare.py", label="Compare", icon=":material/compare_arrows:", query_params={"runs": record.id})
+        has_checkpoint = (store().checkpoint_dir(record.id) / checkpoint.META).is_file()
+        if has_checkpoint:
+            columns[2].page_link("pages/try_model.py", label="Try it", icon=":material/auto_awesome:", query_params={"model": f"run:{record.id}"})
+        columns[3].button(":material/content_paste: Load settings", key=f"load-{record.id}", on_click=_load_settings, args=(record.id,),
+                          help="Put this run's settings in the form on the left.")
+        columns[4].download_button(":material/download: Metrics CSV", data=functools.partial(export.metrics_csv, store(), record.id),
+                                   file_name=f"{record.id}-metrics.csv", mime="text/csv", on_click="ignore",
+                                   key=f"csv-{record.id}")
+        if has_checkpoint:
+            columns[5].download_button(":material/download: Checkpoint", data=functools.partial(export.checkpoint_zip, store(), record.id),
+                                       file_name=f"{record.id}.zip", mime="application/zip", on_click="ignore",
+                                       key=f"zip-{record.id}", help="config.json + model.pt + metrics.csv; "
+                                       "load it again on the Try page.")
