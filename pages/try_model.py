@@ -6,7 +6,7 @@ import streamlit as st
 from playground.checkpoint import CheckpointError
 from playground.data.errors import DataError
 from playground.export import import_checkpoint
-from ui import model_source
+from ui import model_source, url_state
 from ui.sample_view import legend_html, probability_html
 from ui.routing import ensure_routed
 
@@ -57,9 +57,9 @@ if not options:
             "shipped ones with `python -m playground pretrain`.", icon=":material/arrow_back:")
     st.stop()
 
-kwargs = {} if "model" in st.session_state else {"index": 0}
-reference = st.selectbox("Model", list(options), format_func=lambda r: options.get(r, r), key="model",
-                         bind="query-params", **kwargs)
+reference = url_state.selectbox("Model", list(options), lambda r: options[r], "model", default=next(iter(options)))
+if reference is None:
+    st.stop()
 try:
     loaded = model_source.load(reference)
 except CheckpointError as exc:

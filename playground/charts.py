@@ -38,6 +38,17 @@ def _layout(fig: go.Figure, title: str, x_title: str, y_title: str, *, log_y: bo
     return fig
 
 
+def _log_ticks(fig: go.Figure, values: Sequence[np.ndarray], axis: str = "y") -> None:
+    """Readable ticks on a log axis: within about two decades label 1, 2 and 5 of each decade,
+    over more only the powers of ten (plotly's default labels every digit, which crowds)."""
+    finite = np.concatenate([v[np.isfinite(v) & (v > 0)] for v in values]) if values else np.array([])
+    if finite.size == 0:
+        return
+    decades = math.log10(finite.max() / finite.min())
+    update = fig.update_yaxes if axis == "y" else fig.update_xaxes
+    update(dtick="D2" if decades <= 2 else 1)
+
+
 def _positive(y: np.ndarray) -> np.ndarray:
     """Values for a log axis: zero or negative norms become gaps rather than errors."""
     y = y.copy()
@@ -115,7 +126,9 @@ def grad_norm_figure(steps: Sequence, before: Sequence, after: Sequence, clipped
         _vline(fig, change["step"], change["message"], "#6a3d9a")
     if diverged_at is not None:
         _vline(fig, diverged_at, f"diverged at step {diverged_at}", DIVERGED, dash="solid", position="bottom left")
-    return _layout(fig, "Global gradient norm ‖g‖", "training step", "‖g‖ (log scale)", log_y=True, revision=revision)
+    _layout(fig, "Global gradient norm ‖g‖", "training step", "‖g‖ (log scale)", log_y=True, revision=revision)
+    _log_ticks(fig, [pre[keep], post[keep], limit])
+    return fig
 
 
 def layer_norms_figure(steps: Sequence, layers: dict[str, Sequence], *, revision: str | None = None) -> go.Figure:
@@ -123,11 +136,14 @@ def layer_norms_figure(steps: Sequence, layers: dict[str, Sequence], *, revision
     x = np.asarray(steps, dtype=float)
     if x.size == 0 or not layers:
         return empty_figure("Gradient norm per layer", "waiting for the first training step...")
-    fig = go.Figure()
+    fig, drawn = go.Figure(), []
     for i, (name, values) in enumerate(layers.items()):
         xs, ys = downsample(x, _positive(as_array(values)))
+        drawn.append(ys)
         fig.add_trace(go.Scatter(x=xs, y=ys, name=name, mode="lines", line=dict(color=color(i), width=1.5)))
-    return _layout(fig, "Gradient norm per layer", "training step", "‖g_layer‖ (log scale)", log_y=True, revision=revision)
+    _layout(fig, "Gradient norm per layer", "training step", "‖g_layer‖ (log scale)", log_y=True, revision=revision)
+    _log_ticks(fig, drawn)
+    return fig
 
 
 def _log10_matrix(flows: Sequence[Sequence[float]]) -> np.ndarray:
@@ -179,17 +195,20 @@ def flow_vs_lag_figure(curves: Sequence[dict], *, revision: str | None = None) -
     Each curve: {"label", "flow" (oldest first), "rate" (fitted factor per step or None)}."""
     if not curves:
         return empty_figure("Gradient flow against lag", "no gradient-flow measurements yet")
-    fig = go.Figure()
+    fig, drawn = go.Figure(), []
     for i, curve in enumerate(curves):
         lags, values, fitted = flow_fit(curve["flow"], curve.get("rate"))
+        drawn.append(values)
         shade = curve.get("color") or color(i)
         fig.add_trace(go.Scatter(x=lags, y=values, name=curve["label"], mode="lines+markers",
                                  line=dict(color=shade, width=2), marker=dict(size=4)))
         if np.isfinite(fitted).any():
             fig.add_trace(go.Scatter(x=lags, y=fitted, name=f"fit: ×{curve['rate']:.3f} per step", mode="lines",
                                      line=dict(color=shade, dash="dot", width=1.5), hoverinfo="skip"))
-    return _layout(fig, "Gradient flow against lag: ‖∂L_T/∂x_(T−lag)‖", "lag (time steps back from the loss)",
-                   "gradient norm (log scale)", log_y=True, revision=revision)
+    _layout(fig, "Gradient flow against lag: ‖∂L_T/∂x_(T−lag)‖", "lag (time steps back from the loss)",
+            "gradient norm (log scale)", log_y=True, revision=revision)
+    _log_ticks(fig, drawn)
+    return fig
 
 
 def spectral_radius_figure(series: dict[str, tuple[Sequence, Sequence]], *, revision: str | None = None) -> go.Figure:
@@ -227,6 +246,7 @@ def norm_distribution_figure(series: dict[str, Sequence], thresholds: dict[str, 
     _layout(fig, "Distribution of ‖g‖ before clipping (dashed: clip threshold)", "‖g‖ (log scale)", "share of steps",
             revision=revision)
     fig.update_xaxes(type="log", exponentformat="power")
+    _log_ticks(fig, [np.power(10.0, everything)], axis="x")
     fig.update_yaxes(tickformat=".0%")
     fig.update_layout(hovermode="closest")
     return fig
@@ -280,7 +300,7 @@ def overlay_figure(curves: Sequence[dict], title: str, x_title: str, y_title: st
     if not curves:
         return empty_figure(title, "no data yet")
     fig = go.Figure()
-    uppers = []
+    uppers, drawn = [], []
     for i, curve in enumerate(curves):
         x, y = np.asarray(curve["x"], dtype=float), as_array(curve["y"])
         if log_y:
@@ -292,7 +312,10 @@ def overlay_figure(curves: Sequence[dict], title: str, x_title: str, y_title: st
         xs, ys = downsample(x, y)
         fig.add_trace(go.Scatter(x=xs, y=ys, name=curve["label"], mode="lines", line=dict(color=color(i), width=2)))
         uppers.append(robust_upper(y))
+        drawn.append(ys)
     _layout(fig, title, x_title, y_title, log_y=log_y, revision=revision)
+    if log_y:
+        _log_ticks(fig, drawn)
     finite = [u for u in uppers if u]
     if finite and not log_y:
         fig.update_yaxes(range=[0, max(finite)])

@@ -67,7 +67,7 @@ def load(folder: str | Path, device: torch.device | str = "cpu") -> Loaded:
     meta = read_meta(folder)
     try:
         config = RunConfig.from_dict(meta["config"])
-        task = tasks.build(config.task, state=meta.get("task_state") or None)
+        task = tasks.build(config.task, state=meta.get("task_state") or None, train=config.train)
         model = models.build(config.model, task.spec)
     except (KeyError, ConfigError) as exc:
         raise CheckpointError(f"{folder} has a damaged configuration: {exc}") from None

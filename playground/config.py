@@ -100,7 +100,7 @@ class ModelConfig:
     leak_rate: float = 1.0  # esn: share of the new state mixed in each step, 0-1 (1 = no leak; small = slow, long memory)
     input_scaling: float = 1.0  # esn: input weights and biases are uniform in [-input_scaling, input_scaling]
     sparsity: float = 0.9  # esn: share of the reservoir's recurrent connections that are zero, 0-0.99
-    ridge: float = 1e-6  # esn: L2 penalty of the ridge-regression readout (on features averaged over examples)
+    ridge: float = 1e-6  # esn: L2 penalty of the ridge-regression readout, relative to the features' mean square
 
     def validate(self) -> None:
         self.attention = ATTENTION_ALIASES.get(self.attention, self.attention)  # "luong" is stored as luong-general

@@ -124,7 +124,7 @@ def cmd_twins(args) -> int:
     print(f"{'twin':56} {'status':10} {'steps':>6} {'clipped':>8} {'diverged':>9} {'final loss':>11} "
           f"{'max |g|':>10} {'max |g| clipped':>16}")
     for t in twins:
-        diverged = f"step {t.first_nonfinite_step}" if t.first_nonfinite_step else ("yes" if t.diverged else "no")
+        diverged = f"step {t.diverged_at}" if t.diverged else "no"
         print(f"{t.name[:56]:56} {t.status:10} {t.steps:>6} {t.clipped_steps:>8} {diverged:>9} "
               f"{_number(t.final_loss):>11} {_number(t.max_grad_norm):>10} {_number(t.max_grad_norm_clipped):>16}")
     _write_json(args.metrics_out, [{k: v for k, v in asdict(t).items()} for t in twins])

@@ -10,14 +10,15 @@ from typing import Callable
 
 import streamlit as st
 
-POLL_SECONDS = 1.0
+POLL_SECONDS = 1.0  # progress and numbers
+CHART_SECONDS = 10.0  # charts: a browser without a GPU spends ~0.7 of a core redrawing four plotly charts every second
 
 
-def live_section(render: Callable[[], bool], live: bool, key: str) -> None:
-    """Draw `render()` now and, while `live`, again every second. `render` returns whether
-    what it shows is still live."""
+def live_section(render: Callable[[], bool], live: bool, key: str, every: float = POLL_SECONDS) -> None:
+    """Draw `render()` now and, while `live`, again every `every` seconds. `render` returns
+    whether what it shows is still live."""
 
-    @st.fragment(run_every=POLL_SECONDS if live else None, key=key)
+    @st.fragment(run_every=every if live else None, key=key)
     def section() -> None:
         still_live = render()
         if live and not still_live:

@@ -15,7 +15,7 @@ from playground.store import RunRecord
 from playground.summaries import baseline_loss, headline_metric
 
 from .context import history, store
-from .polling import live_section
+from .polling import CHART_SECONDS, live_section
 from .runs import status_text
 from .train_form import apply_values, arch_name, config_values, start
 
@@ -27,6 +27,8 @@ def duration(seconds: float | None) -> str:
     if seconds is None or not math.isfinite(seconds):
         return "?"
     seconds = int(round(seconds))
+    if seconds >= 3600:
+        return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
     return f"{seconds // 60}:{seconds % 60:02d} min" if seconds >= 60 else f"{seconds} s"
 
 
@@ -56,7 +58,8 @@ def draw_run(run_id: str) -> None:
         _clipping_control(record)
     else:
         _outcome(record)
-    live_section(functools.partial(_live_view, run_id), record.live, key=f"live-{run_id}")
+    live_section(functools.partial(_live_numbers, run_id), record.live, key=f"numbers-{run_id}")
+    live_section(functools.partial(_live_charts, run_id), record.live, key=f"charts-{run_id}", every=CHART_SECONDS)
     if not record.live:
         _finished_actions(record)
 
@@ -89,13 +92,21 @@ def _clipping_control(record: RunRecord) -> None:
         button_col.button("Apply", key=f"apply_clip-{record.id}", on_click=_apply_clip, args=(record.id,), width="stretch")
 
 
-def _live_view(run_id: str) -> bool:
+def _live_numbers(run_id: str) -> bool:
     record = store().get_run(run_id)
     if record is None:
         return False
     hist = history(record)
     _progress(record, hist)
     _numbers(record, hist)
+    return record.live
+
+
+def _live_charts(run_id: str) -> bool:
+    record = store().get_run(run_id)
+    if record is None:
+        return False
+    hist = history(record)
     _charts(record, hist)
     _samples(record, hist)
     return record.live

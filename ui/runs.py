@@ -7,6 +7,7 @@ import streamlit as st
 
 from playground.store import RunRecord
 
+from . import url_state
 from .context import store
 
 # Plain symbols, not emoji: option lists render them with the page's font on every system.
@@ -44,20 +45,16 @@ def recent_runs() -> dict[str, RunRecord]:
 
 def pick_runs(label: str, runs: dict[str, RunRecord], default: list[str], key: str = "runs",
               help: str | None = None) -> list[str]:
-    """A multiselect of runs bound to the URL (?runs=ID&runs=ID)."""
-    kwargs = {} if key in st.session_state else {"default": [r for r in default if r in runs]}
-    chosen = st.multiselect(label, list(runs), format_func=lambda run_id: run_label(runs[run_id]), key=key,
-                            bind="query-params", placeholder="Choose runs", help=help, **kwargs)
-    return [run_id for run_id in chosen if run_id in runs]
+    """A multiselect of runs, kept in the URL as ?runs=ID&runs=ID."""
+    return url_state.multiselect(label, list(runs), lambda run_id: run_label(runs[run_id]), key, default,
+                                 placeholder="Choose runs", help=help)
 
 
 def pick_run(label: str, runs: dict[str, RunRecord], default: str | None, key: str = "run",
              help: str | None = None) -> str | None:
-    """A selectbox of one run bound to the URL (?run=ID)."""
-    options = list(runs)
-    kwargs = {} if key in st.session_state else {"index": options.index(default) if default in runs else None}
-    return st.selectbox(label, options, format_func=lambda run_id: run_label(runs[run_id]), key=key,
-                        bind="query-params", placeholder="Choose a run", help=help, **kwargs)
+    """A selectbox of one run, kept in the URL as ?run=ID."""
+    return url_state.selectbox(label, list(runs), lambda run_id: run_label(runs[run_id]), key, default,
+                               placeholder="Choose a run", help=help)
 
 
 def newest(runs: dict[str, RunRecord], live_only: bool = False) -> str | None:

@@ -32,8 +32,8 @@ FIELDS = {
 DEFAULTS = RunConfig(train=TrainConfig(steps=500, eval_every=25))
 
 ARCH_NAMES = {"rnn-tanh": "RNN (tanh)", "rnn-relu": "RNN (ReLU)", "lstm": "LSTM", "gru": "GRU", "esn": "Echo state network"}
-TASK_TITLES = {"char": "Character-level text generation", "translation": "Translation (sequence to sequence)",
-               "captioning": "Image captioning"}
+TASK_TITLES = {"char": "character-level text generation", "translation": "translation (sequence to sequence)",
+               "captioning": "image captioning"}
 # Attention each decoder task's model accepts (the char task has no decoder).
 ATTENTION_CHOICES = {"translation": ["none", "bahdanau", "luong-dot", "luong-general"], "captioning": ["none", "soft"]}
 INIT_HELP = {
@@ -175,7 +175,9 @@ def draw_form() -> None:
     with sidebar.expander("Task and data", expanded=True):
         task_names = [n for n in TASK_TITLES if n in tasks.TASKS]
         task = st.selectbox("Task", task_names, key="task", bind="query-params", on_change=_task_changed,
-                            format_func=lambda n: TASK_TITLES.get(n, n), **_index("task", task_names, d["task"]))
+                            **_index("task", task_names, d["task"]),
+                            help="; ".join(f"{name}: {title}" for name, title in TASK_TITLES.items()))
+        st.caption(TASK_TITLES.get(task, ""))
         datasets = dataset_options(task)
         current = st.session_state.get("dataset") or st.query_params.get("dataset")
         if current not in datasets:  # a link or an earlier choice named another task's data
@@ -184,8 +186,7 @@ def draw_form() -> None:
                      help="Built-in data first, then your uploads (add text on the Data page).")
 
     with sidebar.expander("Architecture", expanded=True):
-        st.segmented_control("Recurrent cell", CELLS, key="arch", bind="query-params", required=True,
-                             format_func=arch_name, **({} if "arch" in st.session_state else {"default": d["arch"]}))
+        st.segmented_control("Recurrent cell", CELLS, key="arch", bind="query-params", required=True, **({} if "arch" in st.session_state else {"default": d["arch"]}))
         st.select_slider("Hidden units", HIDDEN_SIZES, key="hidden", bind="query-params",
                          **_value("hidden", _nearest(HIDDEN_SIZES, d["hidden"])))
         st.number_input("Layers", 1, 4, key="layers", bind="query-params", **_value("layers", d["layers"]))
@@ -194,8 +195,9 @@ def draw_form() -> None:
         if st.session_state.get("layers", 1) > 1:
             st.slider("Dropout between layers", 0.0, 0.8, step=0.05, key="dropout", bind="query-params",
                       **_value("dropout", d["dropout"]))
-        st.selectbox("Initialisation", INITS, key="init", bind="query-params", **_index("init", list(INITS), d["init"]),
-                     format_func=lambda n: f"{n}: {INIT_HELP[n]}")
+        init = st.selectbox("Initialisation", INITS, key="init", bind="query-params",
+                            **_index("init", list(INITS), d["init"]))
+        st.caption(INIT_HELP.get(init, ""))
         if st.session_state.get("init") == "spectral":
             st.slider("Spectral radius ρ of W_hh", 0.1, 3.0, step=0.05, key="rho", bind="query-params",
                       **_value("rho", d["rho"]))
@@ -232,8 +234,9 @@ def draw_form() -> None:
 
     with sidebar.expander("Gradient clipping", expanded=True):
         st.segmented_control("Clip", CLIP_MODES, key="clip", bind="query-params", required=True,
-                             format_func={"none": "off", "norm": "by norm", "value": "by value"}.get,
-                             **({} if "clip" in st.session_state else {"default": d["clip"]}))
+                             **({} if "clip" in st.session_state else {"default": d["clip"]}),
+                             help="none: no clipping. norm: rescale the whole gradient when its norm is above the "
+                                  "threshold. value: clamp every element to ±threshold.")
         if st.session_state.get("clip", d["clip"]) != "none":
             st.number_input("Threshold", min_value=1e-4, max_value=1e6, format="%.4g", step=0.25, key="clip_at",
                             bind="query-params", **_value("clip_at", d["clip_at"]),

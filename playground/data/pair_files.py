@@ -8,10 +8,12 @@ from __future__ import annotations
 import csv
 import io
 import random
+import re
 from pathlib import Path
 
+from ..paths import datasets_dir
 from .errors import DataError
-from .pairs import Pair
+from .pairs import GENERATED, Pair
 from .text import DEFAULT_MAX_BYTES, _megabytes
 
 HEADERS = {("source", "target"), ("src", "tgt"), ("input", "output")}  # a first row like these is a header
@@ -105,3 +107,16 @@ def split_by_source(pairs: list[Pair], seed: int, val_fraction: float) -> tuple[
     random.Random(seed).shuffle(sources)
     held = set(sources[: max(1, round(len(sources) * val_fraction))])
     return [p for p in pairs if p[0] not in held], [p for p in pairs if p[0] in held]
+
+
+def save_upload(raw: bytes, filename: str, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[str, int]:
+    """Validate an uploaded pair file and keep it as datasets/NAME.tsv (source<TAB>target, extra columns
+    dropped), where `TaskConfig(name="translation", dataset=NAME)` finds it. Returns (NAME, pairs kept)."""
+    pairs = parse_pairs(decode_pairs_bytes(raw, filename, max_bytes), filename)
+    stem = re.sub(r"[^a-z0-9_-]+", "-", Path(filename).stem.lower()).strip("-_")[:40] or "pairs"
+    name, n = stem, 2
+    while (datasets_dir() / f"{name}.tsv").exists() or name in GENERATED:
+        name, n = f"{stem}-{n}", n + 1
+    lines = (f"{' '.join(s.split())}\t{' '.join(t.split())}" for s, t in pairs)  # no tab inside a field
+    (datasets_dir() / f"{name}.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return name, len(pairs)

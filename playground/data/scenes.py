@@ -114,11 +114,10 @@ class Scene:
 
 
 # -- making scenes ------------------------------------------------------------------------------
-def random_scene(rng: np.random.Generator, settings: SceneSettings, shapes: int | None = None) -> Scene:
+def random_scene(rng: np.random.Generator, settings: SceneSettings) -> Scene:
     """A random scene: random kinds, colours and sizes placed in random slots of a random layout."""
-    count = settings.shapes if shapes is None else shapes
     items = [(SHAPES[rng.integers(len(SHAPES))], settings.colours[rng.integers(len(settings.colours))],
-              ("small", "large")[rng.integers(2)]) for _ in range(count)]
+              ("small", "large")[rng.integers(2)]) for _ in range(settings.shapes)]
     layout = ("row", "column")[rng.integers(2)]
     return place(items, layout, settings, rng)
 
@@ -148,21 +147,32 @@ def heldout_scenes(settings: SceneSettings, count: int, seed: int) -> list[Scene
     """The fixed held-out set: `count` distinct scenes drawn from `seed`."""
     rng = np.random.default_rng([seed, 7919])  # a stream of its own, unlike any training seed
     scenes, seen = [], set()
-    while len(scenes) < count:
+    for _ in range(50 * count):
+        if len(scenes) == count:
+            return scenes
         scene = random_scene(rng, settings)
         if scene.key not in seen:
             seen.add(scene.key)
             scenes.append(scene)
+    if len(scenes) < count:
+        raise DataError(f"these settings draw too few distinct scenes for {count} held-out ones: "
+                        "lower test_scenes or allow more shapes, colours or pixels")
     return scenes
 
 
 def training_scenes(settings: SceneSettings, seed: int, exclude: set):
     """An endless stream of random scenes, skipping any whose picture is in `exclude` (the held-out keys)."""
     rng = np.random.default_rng(seed)
+    rejected = 0
     while True:
         scene = random_scene(rng, settings)
         if scene.key not in exclude:
+            rejected = 0
             yield scene
+        else:
+            rejected += 1
+            if rejected == 1000:
+                raise DataError("almost every scene these settings can draw is held out: lower test_scenes")
 
 
 def compose(items: list[dict], settings: SceneSettings, seed: int = 0, layout: str | None = None) -> Scene:
@@ -289,7 +299,8 @@ def render(scene: Scene, settings: SceneSettings) -> np.ndarray:
     image[:] = np.array(BACKGROUND, dtype=np.float32) / 255
     for shape in scene.shapes:
         box = image[_box(shape, settings)]  # a view: writing into it draws on the image
-        box[footprint(shape.kind, settings.radius(shape.size))] = np.array(PALETTE[shape.colour], dtype=np.float32) / 255
+        colour = np.array(PALETTE[shape.colour], dtype=np.float32) / 255
+        box[footprint(shape.kind, settings.radius(shape.size))] = colour
     if settings.noise > 0:
         noise = np.random.default_rng(scene.noise_seed).standard_normal(image.shape, dtype=np.float32)
         image = np.clip(image + settings.noise * noise, 0.0, 1.0)

@@ -46,9 +46,11 @@ class TokenVocabulary:
     def unknown(self, tokens: list[str]) -> list[str]:
         return sorted({t for t in tokens if t not in self.index})
 
+    def ids(self, tokens: list[str]) -> list[int]:
+        return [self.index.get(t, UNK) for t in tokens]
+
     def encode(self, tokens: list[str], bos: bool = False, eos: bool = False) -> torch.Tensor:
-        ids = [self.index.get(t, UNK) for t in tokens]
-        return torch.tensor(([BOS] if bos else []) + ids + ([EOS] if eos else []), dtype=torch.long)
+        return torch.tensor(([BOS] if bos else []) + self.ids(tokens) + ([EOS] if eos else []), dtype=torch.long)
 
     def decode(self, ids) -> list[str]:
         """Ids to tokens, stopping at </s> and skipping <pad> and <s>."""

@@ -28,16 +28,20 @@ def select_state(state, index: Tensor):
     return state.index_select(1, index)
 
 
-def next_word_log_probs(model: Captioner, logits: Tensor) -> Tensor:
-    """log p(next word) from the last step's logits, never <pad> or <bos> (they are not words)."""
+def next_word_log_probs(model: Captioner, logits: Tensor, last: bool) -> Tensor:
+    """log p(next word) from the last step's logits, never <pad> or <bos> (they are not words);
+    at the `last` step only <eos>, so every caption ends within max_words words."""
     logits = logits[:, -1].float().clone()
+    if last:
+        logits[:, : model.eos] = float("-inf")
+        logits[:, model.eos + 1:] = float("-inf")
     logits[:, [model.pad, model.bos]] = float("-inf")
     return F.log_softmax(logits, dim=-1)
 
 
 @torch.no_grad()
 def greedy(model: Captioner, images: Tensor, max_words: int | None = None) -> list[Decoded]:
-    """Take the likeliest word at every step until <eos> (or max_words + 1 steps)."""
+    """Take the likeliest word at every step until <eos> (at the latest after max_words words)."""
     steps = (max_words or model.max_words) + 1
     memory = model.encode(images)
     state = model.initial_state(memory)
@@ -45,9 +49,9 @@ def greedy(model: Captioner, images: Tensor, max_words: int | None = None) -> li
     words = torch.full((batch, 1), model.bos, dtype=torch.long, device=images.device)
     done = torch.zeros(batch, dtype=torch.bool, device=images.device)
     chosen, maps, scores = [], [], torch.zeros(batch, device=images.device)
-    for _ in range(steps):
+    for step in range(steps):
         logits, state, weights = model.decode(words, state, memory)
-        log_probs = next_word_log_probs(model, logits)  # (B, V)
+        log_probs = next_word_log_probs(model, logits, last=step == steps - 1)  # (B, V)
         word = log_probs.argmax(dim=-1)  # (B,)
         scores += torch.where(done, 0.0, log_probs.gather(1, word[:, None]).squeeze(1))
         word = torch.where(done, model.pad, word)
@@ -83,9 +87,9 @@ def beam_search(model: Captioner, images: Tensor, beam: int, max_words: int | No
     maps = None
     words = torch.full((batch * beam, 1), model.bos, dtype=torch.long, device=device)
     offsets = (torch.arange(batch, device=device) * beam)[:, None]  # (B, 1)
-    for _ in range(steps):
+    for step in range(steps):
         logits, state, weights = model.decode(words, state, memory)
-        log_probs = next_word_log_probs(model, logits)  # (B*beam, V)
+        log_probs = next_word_log_probs(model, logits, last=step == steps - 1)  # (B*beam, V)
         vocab = log_probs.shape[-1]
         log_probs = log_probs.view(batch, beam, vocab)
         only_pad = torch.full((vocab,), float("-inf"), device=device)

@@ -5,6 +5,9 @@
 
 Both register the same parameter names (`weight_ih_l0`, `weight_hh_l0_reverse`, ...) under
 `rnn.`, so a checkpoint trained with one loads into the other.
+
+An echo state network (`config.RESERVOIRS`) plugs a fixed random reservoir (reservoir.py) in
+instead, with nn.RNN's interface and weight names (kept as buffers): the diagnostics see no difference.
 """
 from __future__ import annotations
 

@@ -2,8 +2,11 @@
 
 For features h (N, F) and targets Y (N, K) the readout W minimises
 
-    mean ||[h, 1] W - Y||^2 + ridge * ||W without its bias row||^2
-    =>  W = (H^T H / n + ridge * I') ^-1  H^T Y / n        (H = [h, 1], I' = I with 0 on the bias)
+    mean ||[h, 1] W - Y||^2 + ridge * s * ||W without its bias row||^2
+    =>  W = (H^T H / n + ridge * s * I') ^-1  H^T Y / n        (H = [h, 1], I' = I with 0 on the bias)
+
+where s is the features' mean square, so `ridge` means the same for a quiet leaky reservoir as for a
+loud one (a relative penalty: 1e-6 barely shrinks, 1 shrinks hard).
 
 `observe` adds a batch to the running sums H^T H and H^T Y (float64) and solves again, so after
 every batch W is the exact ridge solution for everything seen so far: no learning rate, no epochs,
@@ -66,9 +69,11 @@ class RidgeReadout(nn.Module):
         self._solve()
 
     def _solve(self) -> None:
-        penalty = torch.full((self.features + 1,), self.ridge, dtype=torch.float64)
+        second_moments = self.gram / self.count
+        scale = second_moments.diagonal()[:-1].mean().clamp(min=1e-12)  # the features' mean square
+        penalty = torch.full((self.features + 1,), self.ridge * float(scale), dtype=torch.float64)
         penalty[-1] = 0.0  # the bias is not shrunk
-        system = self.gram / self.count + torch.diag(penalty)
+        system = second_moments + torch.diag(penalty)
         solution = torch.linalg.solve(system, self.moments / self.count)  # (F+1, K); positive definite: ridge > 0
         self.weight.copy_(solution[:-1].t().to(self.weight))
         self.bias.copy_(solution[-1].to(self.bias))

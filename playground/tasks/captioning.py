@@ -2,7 +2,13 @@
 
 Training scenes are drawn fresh for every batch (unlimited data, seeded by train.seed); the
 held-out set is a fixed list of `test_scenes` scenes drawn from `data_seed`, and no training scene
-shows the same picture as a held-out one. Metrics: exact caption match, word accuracy and BLEU.
+shows the same picture as a held-out one. Metrics: exact caption match, word accuracy and BLEU of
+free-running captions (greedy, or a beam of the run's width), the teacher-forced val_loss, and for
+a model with attention `colour_attention`: how often the attention peaks on the shape whose colour
+word is being written.
+
+Teacher forcing: `tasks.build(cfg.task, train=cfg.train)` hands the task the run's ratio; below 1,
+each training batch carries a `forced` mask drawn from the trainer's seeded generator.
 """
 from __future__ import annotations
 
@@ -118,6 +124,11 @@ class CaptioningTask(Task):
         batch = self.batch(chosen)
         return {"images": batch["images"], "x": batch["x"][:, :common], "y": batch["y"][:, :common]}
 
+    def check_size(self, batch_size: int, seq_len: int) -> None:
+        if batch_size < 2:
+            raise DataError("captioning trains on batches of at least 2 scenes (without attention the "
+                            "captioner normalises its image summary over the batch)")
+
     def batch_tokens(self, batch: dict) -> int:
         return int((batch["y"] != self.vocab.pad).sum())
 
@@ -150,8 +161,11 @@ class CaptioningTask(Task):
             words += count
             predictions += [self.vocab.decode(d.ids) for d in decode(model, batch["images"], beam)]
         model.train(was_training)
-        return {"val_loss": loss_sum / max(words, 1), **caption_scores(predictions, [s.caption for s in scenes]),
-                "eval_scenes": len(scenes)}
+        metrics = {"val_loss": loss_sum / max(words, 1), **caption_scores(predictions, [s.caption for s in scenes]),
+                   "eval_scenes": len(scenes)}
+        if getattr(model, "uses_attention", False):
+            metrics["colour_attention"] = self.colour_attention_hits(model, scenes)["named"]
+        return metrics
 
     @torch.no_grad()
     def sample(self, model: SequenceModel, generator: torch.Generator | None = None, beam: int | None = None,

@@ -40,12 +40,16 @@ class MemoryTask(Task):
     solved_threshold = 0.0  # the held-out metric a model must reach to count as having solved the task
 
     def __init__(self, cfg: TaskConfig, state: dict | None = None) -> None:
+        """With `state` (from a checkpoint) samples use the T the model was trained on."""
         self.cfg = cfg
-        self.seq_len = DEFAULT_SEQ_LEN
+        self.seq_len = (state or {}).get("seq_len", DEFAULT_SEQ_LEN)
         self._heldout: dict[int, dict] = {}
 
     def use_train_settings(self, train: TrainConfig) -> None:
         self.seq_len = train.seq_len  # samples and descriptions use the run's T
+
+    def state(self) -> dict:
+        return {"seq_len": self.seq_len}
 
     # -- what subclasses define -------------------------------------------------------------------
     def examples(self, count: int, seq_len: int, generator: torch.Generator) -> dict:

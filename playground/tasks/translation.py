@@ -19,13 +19,12 @@ from pathlib import Path
 from typing import Iterator
 
 import torch
-from torch.nn.utils.rnn import pad_sequence
 
 from ..config import ConfigError, TaskConfig, TrainConfig
 from ..data.errors import DataError
 from ..data.pair_files import read_pairs_file, split_by_source
 from ..data.pairs import GENERATED, Pair, generate
-from ..data.tokens import PAD, TokenVocabulary, detokenize, tokenize
+from ..data.tokens import BOS, EOS, PAD, TokenVocabulary, detokenize, tokenize
 from ..models import SequenceModel
 from ..models.decoding import Hypothesis, beam_search, greedy
 from ..paths import datasets_dir
@@ -53,6 +52,12 @@ def load_pairs(cfg: TaskConfig) -> tuple[list[Pair], list[Pair], tuple[str, str]
         return train, test, ("word", "word")
     train, test = generate(cfg.dataset, cfg.pairs, cfg.data_seed, cfg.val_fraction)
     return train, test, GENERATED[cfg.dataset].tokenization
+
+
+def padded_table(rows: list[list[int]]) -> torch.Tensor:
+    """(N, longest) id table with <pad> on the right; built from lists in one call (fast for 10^5 rows)."""
+    width = max(len(r) for r in rows)
+    return torch.tensor([r + [PAD] * (width - len(r)) for r in rows], dtype=torch.long)
 
 
 @dataclass
@@ -118,7 +123,8 @@ class TranslationTask(Task):
     def _load(self, vocab_from_data: bool) -> None:
         train, test, natural = load_pairs(self.cfg)
         if vocab_from_data:
-            self.source_mode, self.target_mode = natural if self.cfg.tokenization == "auto" else (self.cfg.tokenization,) * 2
+            chosen = self.cfg.tokenization
+            self.source_mode, self.target_mode = natural if chosen == "auto" else (chosen, chosen)
         tokenized, dropped = {}, 0
         for split, pairs in (("train", train), ("test", test)):
             kept = []
@@ -141,11 +147,10 @@ class TranslationTask(Task):
         self._info = {"dropped_pairs": dropped, "examples": [(s, t) for s, t in train[:5]]}
 
     def _encode(self, pairs: list[tuple[list[str], list[str]]]) -> EncodedPairs:
-        src = [self.source_vocab.encode(s) for s, _ in pairs]
-        tgt = [self.target_vocab.encode(t, bos=True, eos=True) for _, t in pairs]
-        return EncodedPairs(pad_sequence(src, batch_first=True, padding_value=PAD), torch.tensor([len(s) for s in src]),
-                            pad_sequence(tgt, batch_first=True, padding_value=PAD), torch.tensor([len(t) for t in tgt]),
-                            [t for _, t in pairs])
+        src = [self.source_vocab.ids(s) for s, _ in pairs]
+        tgt = [[BOS, *self.target_vocab.ids(t), EOS] for _, t in pairs]
+        return EncodedPairs(padded_table(src), torch.tensor([len(s) for s in src]),
+                            padded_table(tgt), torch.tensor([len(t) for t in tgt]), [t for _, t in pairs])
 
     def splits(self) -> tuple[EncodedPairs, EncodedPairs]:
         if self._splits is None:
@@ -217,7 +222,8 @@ class TranslationTask(Task):
         return test.batch(rows)
 
     # -- decoding and metrics ------------------------------------------------------------------
-    def decode(self, model: SequenceModel, src: torch.Tensor, src_len: torch.Tensor, beam: int = 1) -> list[list[Hypothesis]]:
+    def decode(self, model: SequenceModel, src: torch.Tensor, src_len: torch.Tensor,
+               beam: int = 1) -> list[list[Hypothesis]]:
         """Hypotheses of each source, best first (one for greedy decoding)."""
         if not 1 <= beam <= MAX_BEAM:
             raise ConfigError(f"beam must be between 1 and {MAX_BEAM}")
@@ -291,7 +297,7 @@ class TranslationTask(Task):
         was_training = model.training
         model.eval()
         device = next(model.parameters()).device
-        src = pad_sequence([self.source_vocab.encode(t) for t in tokenized], batch_first=True, padding_value=PAD)
+        src = padded_table([self.source_vocab.ids(t) for t in tokenized])
         src_len = torch.tensor([len(t) for t in tokenized])
         results = self.decode(model, src.to(device), src_len.to(device), beam)
         model.train(was_training)

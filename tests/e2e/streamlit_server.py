@@ -85,8 +85,8 @@ def chromium_page(width: int = 1500, height: int = 1000):
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:
-            page = browser.new_page(viewport={"width": width, "height": height})
-            yield page
+            context = browser.new_context(viewport={"width": width, "height": height})
+            yield context.new_page()  # page.context.new_page() opens more tabs of the same size
         finally:
             browser.close()
 

@@ -73,13 +73,14 @@ def test_leaky_update_matches_the_equation():
 def test_ridge_readout_is_the_closed_form_solution_of_everything_seen():
     torch.manual_seed(0)
     readout = RidgeReadout(features=6, outputs=2, classify=False, ridge=1e-3).double()
-    batches = [(torch.randn(40, 6, dtype=torch.float64), torch.randn(40, dtype=torch.float64)) for _ in range(3)]
+    batches = [(torch.randn(40, 6, dtype=torch.float64) * 0.1, torch.randn(40, dtype=torch.float64)) for _ in range(3)]
     for h, y in batches:
         readout.observe(h, y)
     h = torch.cat([b[0] for b in batches])
     y = torch.cat([b[1] for b in batches])
     design = torch.cat([h, torch.ones(len(h), 1, dtype=torch.float64)], 1)
-    penalty = torch.diag(torch.tensor([1e-3] * 6 + [0.0], dtype=torch.float64))
+    mean_square = (h ** 2).mean()  # the penalty is relative to the features' mean square
+    penalty = torch.diag(torch.tensor([1e-3 * mean_square] * 6 + [0.0], dtype=torch.float64))
     solution = torch.linalg.solve(design.T @ design / len(h) + penalty, design.T @ y[:, None] / len(h))
     assert torch.allclose(readout.weight[0], solution[:-1, 0]) and torch.allclose(readout.weight[1], solution[:-1, 0])
     assert torch.allclose(readout.bias, solution[-1].expand(2))

