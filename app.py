@@ -11,7 +11,7 @@ PAGES = [
     st.Page("pages/gradients.py", title="Gradients", icon=":material/insights:"),
     st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
     st.Page("pages/data.py", title="Data", icon=":material/description:"),
-    st.Page("pages/try_model.py", title="Try", icon=":material/auto_awesome:", url_path="try"),
+    st.Page("pages/try.py", title="Try", icon=":material/auto_awesome:"),
 ]
 
 page = st.navigation(PAGES, position="top")

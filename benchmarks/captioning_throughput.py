@@ -129,7 +129,8 @@ def main() -> None:
     for attention in ("soft", "none"):
         rate = training_images_per_s(attention, args.steps)
         figures[f"train_images_per_s_{attention}"] = rate
-        print(f"training, attention {attention:4}: {rate:7.1f} images/s (batch 32, evaluations included)")
+        print(f"training, attention {attention:4}: {rate:7.1f} images/s "
+              f"(batch {recipe().train.batch_size}, evaluations included)")
     shipped = checkpoint.load(pretrained.resolve("captioner"))
     for name, rate in captioning_images_per_s(shipped.task, shipped.model).items():
         figures[f"caption_images_per_s_{name}"] = rate

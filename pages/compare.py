@@ -49,7 +49,7 @@ def draw() -> bool:
     histories = {run_id: history(record) for run_id, record in records.items()}
     for record in records.values():
         if record.live:
-            elapsed = histories[record.id].steps[-1]["time"] if histories[record.id].steps else 0
+            elapsed = histories[record.id].elapsed()
             st.progress(min(record.step / max(record.total_steps, 1), 1.0),
                         text=f"{short_label(record)} · {status_text(record)} · step {record.step:,} of "
                              f"{record.total_steps:,} · {duration(elapsed)} {record.message}")
@@ -77,6 +77,7 @@ def draw() -> bool:
 
     st.subheader("Numbers")
     table = compare_frame(list(records.values()), histories)
+    table["run"] = [short_label(record) for record in records.values()]  # same-named runs stay apart
     metric_names = {headline_metric(r).replace("_", " ") for r in records.values()}
     st.dataframe(table.drop(columns=["id"]), hide_index=True, column_config={
         "parameters": st.column_config.NumberColumn(format="%d"),

@@ -15,6 +15,8 @@ from ui.routing import ensure_routed
 
 ensure_routed()  # first: a visit straight to this page's address must go through app.py
 
+VISIBLE = {" ": "␣", "\n": "⏎", "\t": "⇥"}  # characters that would otherwise show as nothing
+
 st.title("Data")
 st.markdown("A character-level model reads text one character at a time and learns to predict the next. "
             "Here you can see what it reads, and add your own text.")
@@ -91,9 +93,11 @@ with left:
             height=320)
 with right:
     st.markdown("**Vocabulary, most frequent first**")
-    shown = " ".join(f"<code title='{count:,} times'>{html.escape(repr(ch)[1:-1]) or '␣'}</code>"
-                     for ch, count in dataset["counts"])
-    st.html(f"<div style='line-height:2'>{shown}</div>")
+    chips = "".join(f"<span title='{count:,} times' style='display:inline-block;min-width:1.6em;text-align:center;"
+                    "margin:2px;padding:1px 5px;border-radius:4px;background:#eef1f6;font-family:monospace'>"
+                    f"{html.escape(VISIBLE.get(ch, ch))}</span>" for ch, count in dataset["counts"])
+    st.html(f"<div>{chips}</div>")
+    st.caption("␣ is a space, ⏎ a new line, ⇥ a tab. Hover a character to see how often it occurs.")
 
     st.markdown("**Is it enough text for the model?**")
     arch_col, hidden_col = st.columns(2)

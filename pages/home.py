@@ -20,7 +20,7 @@ PAGE_GUIDE = [
      "samples, or race several architectures on the same data."),
     ("pages/data.py", "Data", ":material/description:", "Look inside the built-in corpora or upload your own .txt: size, vocabulary and "
      "the loss of guessing."),
-    ("pages/try_model.py", "Try", ":material/auto_awesome:", "Generate text from a pretrained model or one of your runs, with temperature, "
+    ("pages/try.py", "Try", ":material/auto_awesome:", "Generate text from a pretrained model or one of your runs, with temperature, "
      "a prime and each character's probability."),
 ]
 
@@ -62,10 +62,11 @@ with second.container(border=True):
     st.markdown("#### :material/auto_awesome: Try a pretrained model")
     shipped = pretrained.available()
     if shipped:
-        st.markdown(f"{len(shipped)} model(s) ship with the playground: generate text and see how sure the model "
-                    "is of every character.")
-        st.page_link("pages/try_model.py", label=f"Generate with {shipped[0]['name']}", icon=":material/auto_awesome:",
-                     query_params={"model": f"pretrained:{shipped[0]['name']}"})
+        text_models = [m for m in shipped if m.get("config", {}).get("task", {}).get("name") == "char"] or shipped
+        st.markdown(f"{', '.join(m['name'] for m in text_models)} ship with the playground, trained on the built-in "
+                    "corpora. Generate text and see how sure the model is of every character.")
+        st.page_link("pages/try.py", label=f"Generate with {text_models[0]['name']}", icon=":material/auto_awesome:",
+                     query_params={"model": f"pretrained:{text_models[0]['name']}"})
     else:
         st.markdown("No pretrained models ship with this copy (`python -m playground pretrain` makes them). "
                     "Train the smallest recipe here instead: about a minute on a CPU, then try it.")

@@ -33,8 +33,12 @@ def _layout(fig: go.Figure, title: str, x_title: str, y_title: str, *, log_y: bo
         hovermode="x unified",
     )
     fig.update_xaxes(title_text=x_title, showgrid=True)
-    fig.update_yaxes(title_text=y_title, showgrid=True, type="log" if log_y else "linear",
+    fig.update_yaxes(title_text=y_title, showgrid=True, type="log" if log_y else "-",  # "-": plotly guesses
                      exponentformat="power" if log_y else "none")
+    legend_entries = sum(1 for t in fig.data if t.showlegend is not False and t.name)
+    if legend_entries > 4:  # a crowded legend above the plot would run into the title: put it underneath
+        fig.update_layout(legend=dict(y=-0.22, yanchor="top"), height=height + 22 * math.ceil(legend_entries / 3),
+                          margin=dict(b=10 + 22 * math.ceil(legend_entries / 3)))
     return fig
 
 
@@ -46,7 +50,7 @@ def _log_ticks(fig: go.Figure, values: Sequence[np.ndarray], axis: str = "y") ->
         return
     decades = math.log10(finite.max() / finite.min())
     update = fig.update_yaxes if axis == "y" else fig.update_xaxes
-    update(dtick="D2" if decades <= 2 else 1)
+    update(dtick="D2" if decades <= 2 else max(1, math.ceil(decades / 6)))  # at most ~6 labels
 
 
 def _positive(y: np.ndarray) -> np.ndarray:
@@ -93,10 +97,14 @@ def loss_figure(steps: Sequence, loss: Sequence, eval_steps: Sequence = (), val_
                       annotation_position="bottom right")
     if diverged_at is not None:
         _vline(fig, diverged_at, f"diverged at step {diverged_at}", DIVERGED, dash="solid", position="top left")
-    upper = robust_upper(np.concatenate([y, as_array(val_loss), [baseline or np.nan]]))
+    upper = robust_upper(np.concatenate([[baseline or np.nan], y, as_array(val_loss)]))
     _layout(fig, "Loss (nats per token)", "training step", "loss", revision=revision)
-    if upper:
+    if upper:  # a blow-up would flatten the rest: cut it off and say so
         fig.update_yaxes(range=[0, upper])
+        fig.add_annotation(text="↑ larger values are off the chart", showarrow=False, xref="paper", yref="paper",
+                           x=0.01, y=0.99, xanchor="left", yanchor="top", font=dict(size=11, color=DIVERGED))
+    else:
+        fig.update_yaxes(rangemode="tozero")
     return fig
 
 
@@ -110,17 +118,17 @@ def grad_norm_figure(steps: Sequence, before: Sequence, after: Sequence, clipped
     pre, post = _positive(as_array(before)), _positive(as_array(after))
     keep = downsample_indices(pre)
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=x[keep], y=pre[keep], name="before clipping", mode="lines", line=dict(color=BEFORE, width=1.5)))
-    fig.add_trace(go.Scatter(x=x[keep], y=post[keep], name="after clipping", mode="lines", line=dict(color=AFTER, width=1.5)))
+    fig.add_trace(go.Scatter(x=x[keep], y=pre[keep], name="‖g‖ before clip", mode="lines", line=dict(color=BEFORE, width=1.5)))
+    fig.add_trace(go.Scatter(x=x[keep], y=post[keep], name="after clip", mode="lines", line=dict(color=AFTER, width=1.5)))
     limit = as_array(thresholds)
     if np.isfinite(limit).any():
         changes = np.flatnonzero(np.diff(np.nan_to_num(limit, nan=-1.0))) + 1  # keep every step where it changed
         at = np.union1d(keep, np.union1d(changes, changes - 1))
-        fig.add_trace(go.Scatter(x=x[at], y=limit[at], name="clip threshold", mode="lines", line=dict(color=THRESHOLD, dash="dash", width=1.5),
+        fig.add_trace(go.Scatter(x=x[at], y=limit[at], name="threshold", mode="lines", line=dict(color=THRESHOLD, dash="dash", width=1.5),
                                  line_shape="hv", hoverinfo="skip"))
     mask = np.asarray(clipped, dtype=bool)[keep]
     if mask.any():
-        fig.add_trace(go.Scatter(x=x[keep][mask], y=pre[keep][mask], name="clipped step", mode="markers",
+        fig.add_trace(go.Scatter(x=x[keep][mask], y=pre[keep][mask], name="clipped", mode="markers",
                                  marker=dict(color=CLIPPED, size=5, symbol="x-thin", line=dict(width=1.5, color=CLIPPED))))
     for change in list(clip_changes)[-6:]:  # the latest few: more would hide the curve
         _vline(fig, change["step"], change["message"], "#6a3d9a")
@@ -174,6 +182,8 @@ def gradient_flow_heatmap(eval_steps: Sequence[int], flows: Sequence[Sequence[fl
     ))
     _layout(fig, "Gradient flow through time (loss at the last step T)", "training step", "time step t", revision=revision)
     fig.update_layout(hovermode="closest")
+    if len(eval_steps) == 1:  # one column: label it with its step rather than fractions around it
+        fig.update_xaxes(tickvals=list(eval_steps))
     return fig
 
 
@@ -200,13 +210,16 @@ def flow_vs_lag_figure(curves: Sequence[dict], *, revision: str | None = None) -
         lags, values, fitted = flow_fit(curve["flow"], curve.get("rate"))
         drawn.append(values)
         shade = curve.get("color") or color(i)
-        fig.add_trace(go.Scatter(x=lags, y=values, name=curve["label"], mode="lines+markers",
+        rate = curve.get("rate")
+        label = f"{curve['label']} (×{rate:.3f} per step)" if rate else curve["label"]
+        fig.add_trace(go.Scatter(x=lags, y=values, name=label, mode="lines+markers", legendgroup=label,
                                  line=dict(color=shade, width=2), marker=dict(size=4)))
-        if np.isfinite(fitted).any():
-            fig.add_trace(go.Scatter(x=lags, y=fitted, name=f"fit: ×{curve['rate']:.3f} per step", mode="lines",
+        if np.isfinite(fitted).any():  # dotted, in the same colour: the fitted exponential
+            fig.add_trace(go.Scatter(x=lags, y=fitted, name="fit", mode="lines", legendgroup=label, showlegend=False,
                                      line=dict(color=shade, dash="dot", width=1.5), hoverinfo="skip"))
-    _layout(fig, "Gradient flow against lag: ‖∂L_T/∂x_(T−lag)‖", "lag (time steps back from the loss)",
-            "gradient norm (log scale)", log_y=True, revision=revision)
+    _layout(fig, "Gradient flow against lag: ‖∂L_T/∂x_(T−lag)‖ (dotted: fitted decay)",
+            "lag (time steps back from the loss)", "gradient norm (log scale)", log_y=True, revision=revision,
+            height=HEIGHT + 30 * max(0, len(curves) - 2) // 2)
     _log_ticks(fig, drawn)
     return fig
 
@@ -252,13 +265,16 @@ def norm_distribution_figure(series: dict[str, Sequence], thresholds: dict[str, 
     return fig
 
 
-def bar_figure(labels: Sequence[str], values: Sequence[float], title: str, y_title: str, *, percent: bool = False,
+def bar_figure(labels: Sequence[str], values: Sequence[float], title: str, value_title: str, *, percent: bool = False,
                revision: str | None = None) -> go.Figure:
-    fig = go.Figure(go.Bar(x=list(labels), y=as_array(values), marker_color=[color(i) for i in range(len(labels))],
+    """Horizontal bars, one per run: long run names stay readable."""
+    fig = go.Figure(go.Bar(y=list(labels), x=as_array(values), orientation="h",
+                           marker_color=[color(i) for i in range(len(labels))],
                            text=[f"{v:.0%}" if percent else f"{v:.3g}" for v in values], textposition="outside"))
-    _layout(fig, title, "", y_title, revision=revision, height=280)
+    _layout(fig, title, value_title, "", revision=revision, height=120 + 40 * len(labels))
     if percent:
-        fig.update_yaxes(tickformat=".0%", range=[0, 1.1])
+        fig.update_xaxes(tickformat=".0%", range=[0, 1.15])
+    fig.update_yaxes(autorange="reversed")
     fig.update_layout(hovermode="closest", showlegend=False)
     return fig
 
@@ -294,8 +310,9 @@ def gate_histogram_figure(stats: dict, *, revision: str | None = None) -> go.Fig
 
 # -- comparing runs ---------------------------------------------------------------------------------
 def overlay_figure(curves: Sequence[dict], title: str, x_title: str, y_title: str, *, log_y: bool = False,
-                   smoothing: float = 0.0, revision: str | None = None) -> go.Figure:
-    """Several runs on one chart. Each curve: {"label", "x", "y"}; optional smoothing (0 to 0.99)."""
+                   smoothing: float = 0.0, markers: bool = False, revision: str | None = None) -> go.Figure:
+    """Several runs on one chart. Each curve: {"label", "x", "y"}; optional smoothing (0 to 0.99);
+    markers for sparse series (evaluations), where a single point would not show as a line."""
     curves = [c for c in curves if len(c["x"])]
     if not curves:
         return empty_figure(title, "no data yet")
@@ -310,13 +327,15 @@ def overlay_figure(curves: Sequence[dict], title: str, x_title: str, y_title: st
                                      line=dict(color=color(i), width=1), opacity=0.25, hoverinfo="skip"))
             y = smooth(y, smoothing)
         xs, ys = downsample(x, y)
-        fig.add_trace(go.Scatter(x=xs, y=ys, name=curve["label"], mode="lines", line=dict(color=color(i), width=2)))
+        fig.add_trace(go.Scatter(x=xs, y=ys, name=curve["label"], mode="lines+markers" if markers else "lines",
+                                 line=dict(color=color(i), width=2), marker=dict(size=5)))
         uppers.append(robust_upper(y))
         drawn.append(ys)
     _layout(fig, title, x_title, y_title, log_y=log_y, revision=revision)
     if log_y:
         _log_ticks(fig, drawn)
-    finite = [u for u in uppers if u]
-    if finite and not log_y:
-        fig.update_yaxes(range=[0, max(finite)])
+    if not log_y and uppers and all(uppers):  # every curve has a blow-up to cut off
+        fig.update_yaxes(range=[0, max(uppers)])
+    elif not log_y:
+        fig.update_yaxes(rangemode="tozero")
     return fig

@@ -136,7 +136,8 @@ def config_from_args(args: argparse.Namespace, base: RunConfig | None = None) ->
         value = getattr(args, flag)
         if value is not None:
             setattr(getattr(cfg, section), name, value)
-    if args.dataset is None and not args.data and not args.config:  # a task's own default ("shapes2" for captioning)
+    if args.dataset is None and not args.data and cfg.task.dataset == TaskConfig.dataset:
+        # no dataset named anywhere: the task's own default ("shapes2" for captioning), not the char corpus
         cfg.task.dataset = getattr(TASKS.get(cfg.task.name), "default_dataset", cfg.task.dataset)
     if args.data:
         cfg.task.data_path = str(Path(args.data).resolve())

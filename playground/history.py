@@ -1,10 +1,14 @@
 """A run's recorded metrics as plain columns, read incrementally from the store.
 
 A page that watches a live run keeps one `RunHistory` and calls `refresh()` about once a second:
-only rows newer than those already held are read, so polling a long run stays cheap.
+only rows newer than those already held are read, so polling a long run stays cheap. Step
+records are kept as float columns (about 100 bytes a step rather than a dict's 1.5 KB), so a
+browser tab can hold a 100,000-step run.
 """
 from __future__ import annotations
 
+import math
+from array import array
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -12,21 +16,63 @@ import numpy as np
 from .series import as_array
 from .store import RunStore
 
+NUMERIC = ("step", "loss", "grad_norm", "grad_norm_clipped", "clip_threshold", "lr", "tokens_per_s", "time")
+
+
+def _float(value) -> float:
+    """NaN for None and non-finite values: JSON has no NaN, so the store writes null."""
+    return float(value) if isinstance(value, (int, float)) and math.isfinite(value) else math.nan
+
+
+def _or_none(value: float):
+    return None if math.isnan(value) else value
+
+
+class StepRecords:
+    """Read-only, list-like access to the step records (`len`, `[i]`, `[-20:]`), rebuilt on demand."""
+
+    def __init__(self, history: "RunHistory") -> None:
+        self.history = history
+
+    def __len__(self) -> int:
+        return len(self.history._numeric["step"])
+
+    def __bool__(self) -> bool:
+        return len(self) > 0
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self.history._record(i) for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        return self.history._record(index)
+
 
 @dataclass
 class RunHistory:
     run_id: str
-    steps: list[dict] = field(default_factory=list)  # one record per training step, in order
     evals: list[dict] = field(default_factory=list)  # one record per evaluation, in order
     events: list[dict] = field(default_factory=list)  # start, clipping changes, end
+    _numeric: dict[str, array] = field(default_factory=lambda: {key: array("d") for key in NUMERIC})
+    _clipped: array = field(default_factory=lambda: array("b"))
+    _clip_modes: list[str] = field(default_factory=list)
+    _layers: dict[str, array] = field(default_factory=dict)
+
+    @property
+    def steps(self) -> StepRecords:
+        """The step records, as the trainer wrote them (non-finite values as None)."""
+        return StepRecords(self)
 
     def refresh(self, store: RunStore) -> bool:
         """Read what the run wrote since the last call; True if anything new arrived."""
-        last_step = self.steps[-1]["step"] if self.steps else 0
+        last_step = int(self._numeric["step"][-1]) if self._numeric["step"] else 0
         last_eval = self.evals[-1]["step"] if self.evals else 0
         new_steps = store.metrics(self.run_id, "train", after_step=last_step)
         new_evals = store.metrics(self.run_id, "eval", after_step=last_eval)
-        self.steps.extend(new_steps)
+        for record in new_steps:
+            self._append(record)
         self.evals.extend(new_evals)
         self.events = store.events(self.run_id)
         return bool(new_steps or new_evals)
@@ -37,27 +83,53 @@ class RunHistory:
         history.refresh(store)
         return history
 
+    def _append(self, record: dict) -> None:
+        count = len(self._numeric["step"])
+        for key in NUMERIC:
+            self._numeric[key].append(_float(record.get(key)))
+        self._clipped.append(bool(record.get("clipped")))
+        self._clip_modes.append(record.get("clip", ""))
+        norms = record.get("layer_norms") or {}
+        for name in norms:
+            if name not in self._layers:  # a layer first seen now: no value for the earlier steps
+                self._layers[name] = array("d", [math.nan] * count)
+        for name, column in self._layers.items():
+            column.append(_float(norms.get(name)))
+
+    def _record(self, i: int) -> dict:
+        record = {key: _or_none(column[i]) for key, column in self._numeric.items()}
+        record["step"] = int(self._numeric["step"][i])
+        record.update(clipped=bool(self._clipped[i]), clip=self._clip_modes[i],
+                      layer_norms={name: _or_none(column[i]) for name, column in self._layers.items()})
+        return record
+
     # -- columns ---------------------------------------------------------------------------------
     def column(self, key: str, source: str = "steps") -> np.ndarray:
         """A numeric column (NaN where missing or non-finite) of the step or eval records."""
-        return as_array(record.get(key) for record in getattr(self, source))
+        if source == "evals":
+            return as_array(record.get(key) for record in self.evals)
+        if key == "clipped":
+            return self.clipped().astype(float)
+        if key not in self._numeric:
+            return np.full(len(self.steps), np.nan)
+        return np.array(self._numeric[key], dtype=float)
 
     def step_numbers(self, source: str = "steps") -> np.ndarray:
-        return np.array([record["step"] for record in getattr(self, source)], dtype=float)
+        if source == "evals":
+            return np.array([record["step"] for record in self.evals], dtype=float)
+        return self.column("step")
 
     def clipped(self) -> np.ndarray:
-        return np.array([bool(record.get("clipped")) for record in self.steps], dtype=bool)
+        return np.array(self._clipped, dtype=bool)
 
     def norm_thresholds(self) -> np.ndarray:
         """The clip threshold of each step where clipping is by global norm (NaN otherwise):
         only then is it comparable with the gradient norm on the same axis."""
-        return as_array(r.get("clip_threshold") if r.get("clip") == "norm" else None for r in self.steps)
+        by_norm = np.array([mode == "norm" for mode in self._clip_modes], dtype=bool)
+        return np.where(by_norm, self.column("clip_threshold"), np.nan)
 
     def layer_norms(self) -> dict[str, np.ndarray]:
-        names: list[str] = []
-        for record in self.steps[:1] + self.steps[-1:]:
-            names.extend(n for n in record.get("layer_norms", {}) if n not in names)
-        return {name: as_array(r.get("layer_norms", {}).get(name) for r in self.steps) for name in names}
+        return {name: np.array(column, dtype=float) for name, column in self._layers.items()}
 
     def gradient_flows(self) -> tuple[list[int], list[list[float]]]:
         """(eval steps, ||dL_T/dx_t|| per time step, oldest first) for every evaluation that has one."""
@@ -89,18 +161,24 @@ class RunHistory:
     # -- headline numbers -------------------------------------------------------------------------
     def last(self, key: str, source: str = "steps"):
         """The latest finite value of `key`, or None."""
-        for record in reversed(getattr(self, source)):
+        if source == "steps":
+            values = self.column(key)
+            finite = values[np.isfinite(values)]
+            return float(finite[-1]) if finite.size else None
+        for record in reversed(self.evals):
             value = record.get(key)
-            if isinstance(value, (int, float)) and value == value and abs(value) != float("inf"):
+            if isinstance(value, (int, float)) and math.isfinite(value):
                 return value
         return None
 
+    def elapsed(self) -> float:
+        """Seconds from the run's first step to its latest, as the trainer timed them."""
+        return self._numeric["time"][-1] if self._numeric["time"] else 0.0
+
     def first_nonfinite_step(self) -> int | None:
         """The first step whose loss or gradient norm was not a finite number (stored as null)."""
-        for record in self.steps:
-            if record.get("loss") is None or record.get("grad_norm") is None:
-                return record["step"]
-        return None
+        bad = ~np.isfinite(self.column("loss")) | ~np.isfinite(self.column("grad_norm"))
+        return int(self._numeric["step"][int(np.argmax(bad))]) if bad.any() else None
 
     def clipped_fraction(self) -> float | None:
-        return float(self.clipped().mean()) if self.steps else None
+        return float(self.clipped().mean()) if self._clipped else None

@@ -65,11 +65,14 @@ def smooth(y: np.ndarray, weight: float = 0.9) -> np.ndarray:
     return out
 
 
-def robust_upper(y: np.ndarray, head: int = 20, quantile: float = 0.99) -> float | None:
-    """An upper axis limit that ignores a final explosion: the larger of the first values
-    (where loss usually peaks) and the 99th percentile, with some headroom."""
+def robust_upper(y: np.ndarray, head: int = 3, quantile: float = 0.95) -> float | None:
+    """An upper axis limit that a final explosion does not flatten everything under: the larger of
+    the first values (where a loss usually peaks) and, on longer series, the 95th percentile.
+    None when nothing sticks out (let the chart scale itself)."""
     finite = y[np.isfinite(y)]
     if finite.size == 0:
         return None
-    top = max(float(finite[:head].max()), float(np.quantile(finite, quantile)))
-    return top * 1.08 if top > 0 else None
+    top = float(finite[:head].max())
+    if finite.size >= 40:
+        top = max(top, float(np.quantile(finite, quantile)))
+    return top * 1.08 if top > 0 and finite.max() > top * 1.08 else None

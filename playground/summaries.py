@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import math
 
-import statistics
-
+import numpy as np
 import pandas as pd
 
 from .history import RunHistory
@@ -36,13 +35,16 @@ def summary_so_far(record: RunRecord, history: RunHistory) -> dict:
     the final summary only when a run ends)."""
     summary = dict(record.summary)
     if record.live or "train_loss" not in summary:
-        losses = [v for v in (r.get("loss") for r in history.steps[-20:]) if isinstance(v, (int, float))]
-        speeds = [r["tokens_per_s"] for r in history.steps[1:] if r.get("tokens_per_s")]
+        losses = history.column("loss")[-20:]
+        losses = losses[np.isfinite(losses)]
+        speeds = history.column("tokens_per_s")[1:]  # the first step includes warming up
+        speeds = speeds[np.isfinite(speeds)]
         summary.update({
-            "train_loss": statistics.fmean(losses) if losses else None,
-            "tokens_per_s": statistics.median(speeds) if speeds else None,
-            "seconds": history.steps[-1]["time"] if history.steps else None,
+            "train_loss": float(losses.mean()) if losses.size else None,
+            "tokens_per_s": float(np.median(speeds)) if speeds.size else None,
+            "seconds": history.elapsed() if history.steps else None,
             "clipped_steps": int(history.clipped().sum()),
+            "steps": len(history.steps),
         })
         if history.evals:
             summary.update({k: v for k, v in history.evals[-1].items() if isinstance(v, (int, float)) and k != "step"})
@@ -56,6 +58,7 @@ def run_row(record: RunRecord, history: RunHistory | None = None) -> dict:
     metric = headline_metric(record)
     seconds = summary.get("seconds")
     clipped = summary.get("clipped_steps")
+    steps = summary.get("steps") or record.step
     return {
         "run": record.name,
         "id": record.id,
@@ -70,7 +73,7 @@ def run_row(record: RunRecord, history: RunHistory | None = None) -> dict:
         "train loss": summary.get("train_loss"),
         "val loss": summary.get("val_loss"),
         metric.replace("_", " "): summary.get(metric),
-        "clipped steps": clipped / record.step if isinstance(clipped, int) and record.step else None,
+        "clipped steps": clipped / steps if isinstance(clipped, int) and steps else None,
         "tokens/s": summary.get("tokens_per_s"),
         "time (s)": seconds,
         "device": record.device or summary.get("device", ""),

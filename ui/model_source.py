@@ -15,15 +15,25 @@ from .context import store
 from .runs import run_label
 
 
-def choices() -> dict[str, str]:
-    """{reference: label} for every model that can be tried now, pretrained first."""
-    options = {f"pretrained:{m['name']}": f"pretrained · {m['name']}" for m in pretrained.available()}
+def choices() -> dict[str, dict]:
+    """{reference: {"label", "task"}} for every model that can be tried now, pretrained first."""
+    options = {f"pretrained:{m['name']}": _entry(f"pretrained · {m['name']}", m.get("config", {}))
+               for m in pretrained.available()}
     for record in store().list_runs(limit=60):
         if (store().checkpoint_dir(record.id) / checkpoint.META).is_file():
-            options[f"run:{record.id}"] = f"your run · {run_label(record)}"
+            options[f"run:{record.id}"] = _entry(f"your run · {run_label(record)}", record.config.to_dict())
     for name in export.imported_checkpoints():
-        options[f"imported:{name}"] = f"uploaded · {name}"
+        try:
+            config = checkpoint.read_meta(export.imported_dir() / name).get("config", {})
+        except CheckpointError:
+            continue
+        options[f"imported:{name}"] = _entry(f"uploaded · {name}", config)
     return options
+
+
+def _entry(label: str, config: dict) -> dict:
+    task = config.get("task", {}).get("name", "?")
+    return {"label": label if task == "char" else f"{label} ({task})", "task": task}
 
 
 def folder(reference: str) -> Path:

@@ -11,7 +11,7 @@ from typing import Callable
 import streamlit as st
 
 POLL_SECONDS = 1.0  # progress and numbers
-CHART_SECONDS = 10.0  # charts: a browser without a GPU spends ~0.7 of a core redrawing four plotly charts every second
+CHART_SECONDS = 2.0  # charts: a browser without a GPU spends ~0.7 of a core redrawing four plotly charts every second
 
 
 def live_section(render: Callable[[], bool], live: bool, key: str, every: float = POLL_SECONDS) -> None:

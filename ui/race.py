@@ -19,7 +19,7 @@ def race_configs(archs: list[str], dataset: str, hidden: int, steps: int, seq_le
         RunConfig(name=f"{group} · {arch_name(arch)}", group=group, task=TaskConfig(dataset=dataset),
                   model=ModelConfig(arch=arch, hidden=hidden),
                   train=TrainConfig(steps=steps, seq_len=seq_len, lr=lr, clip=clip, clip_threshold=clip_at, seed=seed,
-                                    eval_every=max(1, steps // 20)))
+                                    eval_every=min(100, max(1, steps // 20))))
         for arch in archs
     ]
 

@@ -33,7 +33,10 @@ def duration(seconds: float | None) -> str:
 
 
 def number(value, digits: int = 3) -> str:
-    return "–" if value is None else f"{value:.{digits}f}"
+    """A metric for display: '–' when missing, scientific notation when it has blown up."""
+    if value is None:
+        return "–"
+    return f"{value:.2e}" if abs(value) >= 1e4 else f"{value:.{digits}f}"
 
 
 def settings_line(record: RunRecord) -> str:
@@ -53,7 +56,7 @@ def draw_run(run_id: str) -> None:
     left.subheader(record.name)
     left.caption(f"{settings_line(record)} · run `{record.id}`")
     if record.live:
-        right.button(":material/stop: Stop", key=f"stop-{run_id}", on_click=_stop, args=(run_id,), width="stretch",
+        right.button("Stop", icon=":material/stop:", key=f"stop-{run_id}", on_click=_stop, args=(run_id,), width="stretch",
                      help="Stops after the current step and saves a checkpoint: nothing is lost.")
         _clipping_control(record)
     else:
@@ -116,7 +119,7 @@ def _progress(record: RunRecord, hist) -> None:
     notice = st.container()  # always drawn, so everything below keeps its place from one poll to the next
     if record.status == "queued":
         notice.info(record.message or "Starting the training process (loading PyTorch takes a few seconds)...", icon=":material/hourglass_top:")
-    elapsed = hist.steps[-1]["time"] if hist.steps else 0.0
+    elapsed = hist.elapsed()
     step, total = record.step, max(record.total_steps, 1)
     text = f"{status_text(record)} · step {step:,} of {total:,} · {duration(elapsed)}"
     if record.live and step:
@@ -219,9 +222,9 @@ def _outcome(record: RunRecord) -> None:
             "update would be garbage, so training stopped there. The charts show what led up to it: look at "
             "‖g‖ in the steps before. Two remedies:")
         clip_col, lr_col, _ = st.columns([2, 2, 3])
-        clip_col.button(":material/content_cut: Retry with clipping by norm at 1", key=f"retry_clip-{record.id}", on_click=_retry,
+        clip_col.button("Retry with clipping by norm at 1", icon=":material/content_cut:", key=f"retry_clip-{record.id}", on_click=_retry,
                         args=(record.id, "clip"), width="stretch")
-        lr_col.button(f":material/speed: Retry with learning rate {record.config.train.lr / 10:g}", key=f"retry_lr-{record.id}",
+        lr_col.button(f"Retry with learning rate {record.config.train.lr / 10:g}", icon=":material/speed:", key=f"retry_lr-{record.id}",
                       on_click=_retry, args=(record.id, "lr"), width="stretch")
     elif record.status == "failed":
         st.error(f"**This run could not train.** {record.message}", icon=":material/cancel:")
@@ -235,20 +238,21 @@ def _outcome(record: RunRecord) -> None:
 
 
 def _finished_actions(record: RunRecord) -> None:
-    with st.container(border=True):
-        columns = st.columns(6)
-        columns[0].page_link("pages/gradients.py", label="Gradients deep-dive", icon=":material/insights:", query_params={"runs": record.id})
-        columns[1].page_link("pages/compare.py", label="Compare", icon=":material/compare_arrows:", query_params={"runs": record.id})
-        has_checkpoint = (store().checkpoint_dir(record.id) / checkpoint.META).is_file()
+    has_checkpoint = (store().checkpoint_dir(record.id) / checkpoint.META).is_file()
+    with st.container(border=True, horizontal=True, vertical_alignment="center", gap="medium"):
+        st.page_link("pages/gradients.py", label="Gradients deep-dive", icon=":material/insights:",
+                     query_params={"runs": record.id})
+        st.page_link("pages/compare.py", label="Compare", icon=":material/compare_arrows:", query_params={"runs": record.id})
         if has_checkpoint:
-            columns[2].page_link("pages/try_model.py", label="Try it", icon=":material/auto_awesome:", query_params={"model": f"run:{record.id}"})
-        columns[3].button(":material/content_paste: Load settings", key=f"load-{record.id}", on_click=_load_settings, args=(record.id,),
-                          help="Put this run's settings in the form on the left.")
-        columns[4].download_button(":material/download: Metrics CSV", data=functools.partial(export.metrics_csv, store(), record.id),
-                                   file_name=f"{record.id}-metrics.csv", mime="text/csv", on_click="ignore",
-                                   key=f"csv-{record.id}")
+            st.page_link("pages/try.py", label="Try it", icon=":material/auto_awesome:",
+                         query_params={"model": f"run:{record.id}"})
+        st.button("Load settings", icon=":material/content_paste:", key=f"load-{record.id}", on_click=_load_settings,
+                  args=(record.id,), help="Put this run's settings in the form on the left.")
+        st.download_button("Metrics CSV", icon=":material/download:", key=f"csv-{record.id}", on_click="ignore",
+                           data=functools.partial(export.metrics_csv, store(), record.id),
+                           file_name=f"{record.id}-metrics.csv", mime="text/csv")
         if has_checkpoint:
-            columns[5].download_button(":material/download: Checkpoint", data=functools.partial(export.checkpoint_zip, store(), record.id),
-                                       file_name=f"{record.id}.zip", mime="application/zip", on_click="ignore",
-                                       key=f"zip-{record.id}", help="config.json + model.pt + metrics.csv; "
-                                       "load it again on the Try page.")
+            st.download_button("Checkpoint", icon=":material/download:", key=f"zip-{record.id}", on_click="ignore",
+                               data=functools.partial(export.checkpoint_zip, store(), record.id),
+                               file_name=f"{record.id}.zip", mime="application/zip",
+                               help="config.json + model.pt + metrics.csv; load it again on the Try page.")

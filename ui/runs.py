@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import time
 
-import streamlit as st
-
 from playground.store import RunRecord
 
 from . import url_state

@@ -56,4 +56,4 @@ class Task:
         return {}
 
 
-HIGHER_IS_BETTER = {"accuracy", "exact_match", "token_accuracy", "bleu", "word_accuracy"}
+HIGHER_IS_BETTER = {"accuracy", "exact_match", "token_accuracy", "bleu", "word_accuracy", "colour_attention"}

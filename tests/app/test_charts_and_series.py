@@ -58,7 +58,7 @@ def test_gradient_norm_chart_draws_threshold_clipped_steps_gaps_and_clip_changes
     fig = charts.grad_norm_figure([1, 2, 3, 4, 5], before, after, clipped, thresholds,
                                   [{"step": 5, "message": "clipping off"}], diverged_at=None)
     names = [t.name for t in fig.data]
-    assert names == ["before clipping", "after clipping", "clip threshold", "clipped step"]
+    assert names == ["‖g‖ before clip", "after clip", "threshold", "clipped"]
     assert fig.layout.yaxis.type == "log"
     assert math.isnan(fig.data[0].y[3])  # the non-finite step is a gap
     assert list(fig.data[3].x) == [2, 3]  # the clipped steps are marked

@@ -31,7 +31,7 @@ def test_gradients_fits_a_decay_rate_per_run(populated):
 
 
 def test_try_generates_coloured_text_from_a_run(populated):
-    at = open_page("pages/try_model.py", query={"model": f"run:{populated['lstm']}", "length": "40"})
+    at = open_page("pages/try.py", query={"model": f"run:{populated['lstm']}", "length": "40"})
     no_exception(at)
     next(b for b in at.button if "Generate" in b.label).click().run()
     no_exception(at)
@@ -40,7 +40,7 @@ def test_try_generates_coloured_text_from_a_run(populated):
 
 
 def test_try_refuses_a_zip_that_is_not_a_checkpoint(populated):
-    at = open_page("pages/try_model.py")
+    at = open_page("pages/try.py")
     fake = io.BytesIO()
     with zipfile.ZipFile(fake, "w") as archive:
         archive.writestr("notes.txt", "hello")
@@ -55,7 +55,7 @@ def test_try_refuses_a_zip_that_is_not_a_checkpoint(populated):
 
 def test_a_downloaded_checkpoint_loads_again_on_try(populated):
     raw = export.checkpoint_zip(RunStore(), populated["lstm"])
-    at = open_page("pages/try_model.py")
+    at = open_page("pages/try.py")
     at.file_uploader(key="checkpoint_upload").set_value(("my-run.zip", raw, "application/zip"))
     at.run()
     no_exception(at)

@@ -4,9 +4,9 @@ import pytest
 from app_helpers import no_exception, open_page, texts
 
 PAGES = ["pages/home.py", "pages/train.py", "pages/gradients.py", "pages/compare.py", "pages/data.py",
-         "pages/try_model.py"]
+         "pages/try.py"]
 TITLES = {"pages/home.py": "Sequence Playground", "pages/train.py": "Train", "pages/gradients.py": "Gradients",
-          "pages/compare.py": "Compare", "pages/data.py": "Data", "pages/try_model.py": "Try"}
+          "pages/compare.py": "Compare", "pages/data.py": "Data", "pages/try.py": "Try"}
 
 
 @pytest.mark.parametrize("page", PAGES)

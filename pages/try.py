@@ -41,7 +41,7 @@ def generate() -> None:
         else:  # other tasks show their own kind of sample
             result = loaded.task.sample(loaded.model, generator=generator)
     except (CheckpointError, DataError) as exc:
-        s["generated"] = {"error": str(exc)}
+        s["generated"] = {"model": s["model"], "error": str(exc)}
     else:
         s["generated"] = {"model": s["model"], **result}
 
@@ -57,7 +57,9 @@ if not options:
             "shipped ones with `python -m playground pretrain`.", icon=":material/arrow_back:")
     st.stop()
 
-reference = url_state.selectbox("Model", list(options), lambda r: options[r], "model", default=next(iter(options)))
+text_models = [ref for ref, entry in options.items() if entry["task"] == "char"]
+reference = url_state.selectbox("Model", list(options), lambda ref: options[ref]["label"], "model",
+                                default=(text_models or list(options))[0])
 if reference is None:
     st.stop()
 try:
@@ -68,25 +70,33 @@ except CheckpointError as exc:
 cfg, metrics = loaded.config, loaded.meta.get("metrics", {})
 facts = [f"{cfg.model.arch} {cfg.model.layers}×{cfg.model.hidden}", f"{loaded.meta.get('parameters', 0):,} parameters",
          f"trained {loaded.meta.get('step', '?')} steps on `{cfg.task.dataset}`"]
-facts += [f"{k.replace('_', ' ')} {v:.3f}" for k, v in metrics.items() if k in ("val_loss", "bits_per_char")]
+facts += [f"{k.replace('_', ' ')} {v:.3f}" for k, v in metrics.items() if k in ("val_loss", "bits_per_char", "exact_match")]
 st.caption(" · ".join(facts))
 
-left, middle, right, last = st.columns([2, 3, 2, 1], vertical_alignment="bottom")
-left.slider("Temperature", 0.1, 2.0, 0.8, step=0.05, key="temperature", bind="query-params")
-middle.text_input("Prime text (the model continues it)", "", key="prime", bind="query-params", max_chars=500)
-right.slider("Length", 20, 2000, 300, step=20, key="length", bind="query-params")
-last.number_input("Seed", 0, 2**31 - 1, 0, key="sample_seed")
-st.button(":material/edit: Generate", type="primary", on_click=generate)
+if cfg.task.name == "char":
+    left, middle, right, last = st.columns([2, 3, 2, 1], vertical_alignment="bottom")
+    left.slider("Temperature", 0.1, 2.0, 0.8, step=0.05, key="temperature", bind="query-params")
+    middle.text_input("Prime text (the model continues it)", "", key="prime", bind="query-params", max_chars=500)
+    right.slider("Length", 20, 2000, 300, step=20, key="length", bind="query-params")
+    last.number_input("Seed", 0, 2**31 - 1, 0, key="sample_seed")
+    st.button("Generate", icon=":material/edit:", type="primary", on_click=generate)
+else:
+    st.info(f"This is a **{cfg.task.name}** model: it decodes its answer rather than sampling text, so temperature "
+            "and length do not apply. Here is what it makes of a held-out example.", icon=":material/info:")
+    st.number_input("Example", 0, 2**31 - 1, 0, key="sample_seed", help="Each number picks another held-out example.")
+    st.button("Show an example", icon=":material/play_arrow:", type="primary", on_click=generate)
 
 generated = st.session_state.get("generated")
-if generated and generated.get("model") == reference:
-    if "probs" in generated:
-        st.html(probability_html(generated["prime"], generated["text"], generated["probs"], generated["alternatives"]))
-        st.html(legend_html())
-        probs = generated["probs"]
-        st.caption(f"Average probability of the picked character: {sum(probs) / max(len(probs), 1):.0%}. "
-                   "Hover a character to see what else the model considered.")
-    else:
-        st.code(generated.get("text", ""), language=None, wrap_lines=True)
-elif generated and "error" in generated:
+if not generated or generated["model"] != reference:  # a first example without a click
+    generate()
+    generated = st.session_state["generated"]
+if "error" in generated:
     st.error(generated["error"], icon=":material/warning:")
+elif "probs" in generated:
+    st.html(probability_html(generated["prime"], generated["text"], generated["probs"], generated["alternatives"]))
+    st.html(legend_html())
+    probs = generated["probs"]
+    st.caption(f"Average probability of the picked character: {sum(probs) / max(len(probs), 1):.0%}. "
+               "Hover a character to see what else the model considered.")
+else:
+    st.code(generated.get("text", ""), language=None, wrap_lines=True)
