@@ -19,7 +19,7 @@ def lab_config(task: str = "adding", seq_len: int = 10, model: dict | None = Non
     }).validate()
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def config():
     """`config(task=..., seq_len=..., model={...}, train={...})`: a small RunConfig on a long-memory task."""
     return lab_config

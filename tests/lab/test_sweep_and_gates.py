@@ -18,13 +18,12 @@ def test_sweep_configs_cover_every_arch_and_seq_len(config):
 
 
 @pytest.fixture(scope="module")
-def sweep(tmp_path_factory):
+def sweep(tmp_path_factory, config):
     """An ESN (solves quickly) and an untrained-for-long tanh RNN at T = 8 and 16, trained in this process."""
-    from conftest import lab_config
     from playground.store import RunStore
 
     store = RunStore(tmp_path_factory.mktemp("sweep-home"))
-    base = lab_config(train={"steps": 30, "eval_every": 10, "stop_when_solved": True})
+    base = config(train={"steps": 30, "eval_every": 10, "stop_when_solved": True})
     configs = lab.memory_sweep(base, ["rnn-tanh", "esn"], [8, 16], model_overrides={"esn": lab.ESN_MEMORY_SETTINGS})
     return store, lab.run_in_process(store, configs)
 
