@@ -3,11 +3,12 @@
 import streamlit as st
 
 from playground import charts
-from playground.summaries import compare_frame, headline_metric
+from playground.summaries import TASK_METRICS, compare_frame, headline_metric
 from ui.context import history, store
 from ui.polling import live_section
 from ui.race import draw_race_form
-from ui.run_panel import CHART_CONFIG, duration
+from ui.plot import plot
+from ui.run_panel import duration
 from ui.runs import pick_runs, recent_runs, short_label, status_text
 from ui.routing import ensure_routed
 
@@ -65,11 +66,10 @@ def draw() -> bool:
     ]
     for index, (left, right) in enumerate(rows):
         columns = st.columns(2)
-        columns[0].plotly_chart(left, config=CHART_CONFIG, key=f"compare-{index}-left")
-        columns[1].plotly_chart(right, config=CHART_CONFIG, key=f"compare-{index}-right")
+        plot(left, f"compare-{index}-left", columns[0])
+        plot(right, f"compare-{index}-right", columns[1])
     left, right = st.columns(2)
-    left.plotly_chart(charts.flow_vs_lag_figure(flow_curves(records, histories), revision="flow"), config=CHART_CONFIG,
-                      key="compare-flow")
+    plot(charts.flow_vs_lag_figure(flow_curves(records, histories), revision="flow"), "compare-flow", left)
     right.markdown("**Reading the gradient-flow chart**")
     right.caption("Each line is the latest measurement of ‖∂L_T/∂x_t‖ against the lag T − t. The steeper it falls, "
                   "the less the loss at T can teach the network about inputs that many steps back. Same data and "
@@ -79,6 +79,7 @@ def draw() -> bool:
     table = compare_frame(list(records.values()), histories)
     table["run"] = [short_label(record) for record in records.values()]  # same-named runs stay apart
     metric_names = {headline_metric(r).replace("_", " ") for r in records.values()}
+    metric_names |= {n.replace("_", " ") for n in TASK_METRICS if n.replace("_", " ") in table.columns}
     st.dataframe(table.drop(columns=["id"]), hide_index=True, column_config={
         "parameters": st.column_config.NumberColumn(format="%d"),
         "lr": st.column_config.NumberColumn(format="%.4g"),

@@ -11,6 +11,7 @@ from playground.data.errors import DataError
 from playground.data.text import DEFAULT_MAX_BYTES
 from playground.data.uploads import (MIN_CHARACTERS, dataset_choices, dataset_version, delete_upload, load_dataset,
                                      save_upload)
+from ui import data_sequence_tasks
 from ui.routing import ensure_routed
 
 ensure_routed()  # first: a visit straight to this page's address must go through app.py
@@ -119,3 +120,5 @@ if dataset["source"] == "uploaded":
         st.write(f"Delete `{name}` for good? Runs trained on it keep their checkpoints, but cannot train again.")
         st.button("Delete", type="primary", on_click=delete_dataset, args=(name,))
 st.page_link("pages/train.py", label=f"Train on {name}", icon=":material/model_training:", query_params={"dataset": name})
+
+data_sequence_tasks.draw()  # translation pairs and captioning scenes

@@ -9,9 +9,10 @@ from playground import charts
 from playground.train.diagnostics import decay_rate
 from ui.context import history, store
 from ui.polling import live_section
-from ui.run_panel import CHART_CONFIG
+from ui.plot import plot
 from ui.runs import newest, pick_runs, recent_runs, short_label
 from ui.routing import ensure_routed
+from ui import lab_flow, lab_gates, lab_sweep, lab_twins
 
 ensure_routed()  # first: a visit straight to this page's address must go through app.py
 
@@ -21,11 +22,12 @@ st.markdown(
     "gradient from the loss at step T **vanishes** before it reaches early inputs, and the network cannot learn "
     "long-range dependencies; above 1 it **explodes**. Pick runs to see which happened.")
 
-runs = recent_runs()
-chosen = pick_runs("Runs", runs, default=[newest(runs)] if runs else [])
-if not chosen:
-    st.info("No runs yet: start one on the Train page, or race a few architectures on Compare.", icon=":material/arrow_back:")
-    st.stop()
+your_runs_tab, *experiment_tabs = st.tabs(["Your runs", "Flow at init", "Clipping twins", "Memory sweep", "Gate watch"])
+with your_runs_tab:
+    runs = recent_runs()
+    chosen = pick_runs("Runs", runs, default=[newest(runs)] if runs else [])
+    if not chosen:
+        st.info("No runs yet: start one on the Train page, or race a few architectures on Compare.", icon=":material/arrow_back:")
 
 
 def halving(rate: float | None) -> str:
@@ -59,7 +61,7 @@ def flow_section(records, histories) -> None:
             curves.append({"label": f"{short_label(record)} @ {steps[nearest]}", "flow": flows[nearest], "rate": rate})
             rows.append({"run": short_label(record), "step": steps[nearest], "factor per step": rate, "in words": halving(rate),
                          "‖∂L_T/∂x_0‖ / ‖∂L_T/∂x_T‖": flows[nearest][0] / flows[nearest][-1] if flows[nearest][-1] else None})
-    st.plotly_chart(charts.flow_vs_lag_figure(curves, revision="flow-lag"), config=CHART_CONFIG, key="flow-lag")
+    plot(charts.flow_vs_lag_figure(curves, revision="flow-lag"), "flow-lag")
     st.dataframe(pd.DataFrame(rows), hide_index=True, column_config={
         "factor per step": st.column_config.NumberColumn(format="%.3f"),
         "‖∂L_T/∂x_0‖ / ‖∂L_T/∂x_T‖": st.column_config.NumberColumn(format="%.2e")})
@@ -73,7 +75,7 @@ def spectral_section(records, histories) -> None:
     for run_id, record in records.items():
         for layer, (steps, values) in histories[run_id].spectral_radii().items():
             series[f"{short_label(record)} {layer}"] = (steps, values)
-    st.plotly_chart(charts.spectral_radius_figure(series, revision="rho"), config=CHART_CONFIG, key="rho")
+    plot(charts.spectral_radius_figure(series, revision="rho"), "rho")
 
 
 def norms_section(records, histories) -> None:
@@ -82,11 +84,11 @@ def norms_section(records, histories) -> None:
     thresholds = {short_label(record): record.config.train.clip_threshold
                   for record in records.values() if record.config.train.clip == "norm"}
     left, right = st.columns([3, 2])
-    left.plotly_chart(charts.norm_distribution_figure(norms, thresholds, revision="dist"), config=CHART_CONFIG, key="dist")
+    plot(charts.norm_distribution_figure(norms, thresholds, revision="dist"), "dist", left)
     names = [short_label(record) for record in records.values()]
     fractions = [histories[run_id].clipped_fraction() or 0.0 for run_id in records]
-    right.plotly_chart(charts.bar_figure(names, fractions, "Share of steps clipped", "steps clipped", percent=True,
-                                         revision="clipped"), config=CHART_CONFIG, key="clipped")
+    plot(charts.bar_figure(names, fractions, "Share of steps clipped", "steps clipped", percent=True, revision="clipped"),
+         "clipped", right)
 
 
 def gates_section(records, histories) -> None:
@@ -99,10 +101,8 @@ def gates_section(records, histories) -> None:
         return
     for run_id, (steps, stats) in recorded.items():
         left, right = st.columns(2)
-        left.plotly_chart(charts.gate_saturation_figure(steps, stats, revision=f"gates-{run_id}"), config=CHART_CONFIG,
-                          key=f"gates-{run_id}")
-        right.plotly_chart(charts.gate_histogram_figure(stats[-1], revision=f"gate-hist-{run_id}"), config=CHART_CONFIG,
-                           key=f"gate-hist-{run_id}")
+        plot(charts.gate_saturation_figure(steps, stats, revision=f"gates-{run_id}"), f"gates-{run_id}", left)
+        plot(charts.gate_histogram_figure(stats[-1], revision=f"gate-hist-{run_id}"), f"gate-hist-{run_id}", right)
         st.caption(f"{short_label(records[run_id])}: a forget (LSTM) or update (GRU) gate near 1 carries the state, and "
                    "its gradient, across steps unchanged.")
 
@@ -118,4 +118,9 @@ def draw() -> bool:
     return any(record.live for record in records.values())
 
 
-live_section(draw, any(runs[run_id].live for run_id in chosen), key="gradients-live")
+with your_runs_tab:
+    if chosen:
+        live_section(draw, any(runs[run_id].live for run_id in chosen), key="gradients-live")
+for tab, experiment in zip(experiment_tabs, (lab_flow, lab_twins, lab_sweep, lab_gates)):
+    with tab:
+        experiment.render()

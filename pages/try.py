@@ -6,7 +6,7 @@ import streamlit as st
 from playground.checkpoint import CheckpointError
 from playground.data.errors import DataError
 from playground.export import import_checkpoint
-from ui import model_source, url_state
+from ui import model_source, try_views, url_state
 from ui.sample_view import legend_html, probability_html
 from ui.routing import ensure_routed
 
@@ -72,6 +72,10 @@ facts = [f"{cfg.model.arch} {cfg.model.layers}×{cfg.model.hidden}", f"{loaded.m
          f"trained {loaded.meta.get('step', '?')} steps on `{cfg.task.dataset}`"]
 facts += [f"{k.replace('_', ' ')} {v:.3f}" for k, v in metrics.items() if k in ("val_loss", "bits_per_char", "exact_match")]
 st.caption(" · ".join(facts))
+
+if cfg.task.name in try_views.VIEWS:  # translation, captioning: a view of their own
+    try_views.VIEWS[cfg.task.name].draw(loaded)
+    st.stop()
 
 if cfg.task.name == "char":
     left, middle, right, last = st.columns([2, 3, 2, 1], vertical_alignment="bottom")

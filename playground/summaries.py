@@ -11,6 +11,11 @@ from .store import RunRecord
 from .tasks import HIGHER_IS_BETTER, METRIC_UNITS, TASKS
 
 
+# Held-out scores of the decoder tasks, shown beside their headline metric (exact_match) when a run has them.
+TASK_METRICS = ("exact_match", "token_accuracy", "word_accuracy", "bleu", "colour_attention")
+DECODER_TASKS = ("translation", "captioning")  # tasks whose models may have attention
+
+
 def headline_metric(record: RunRecord) -> str:
     """The metric a run's task is judged by (bits_per_char for text, ...); val_loss if unknown."""
     task = TASKS.get(record.config.task.name)
@@ -64,6 +69,8 @@ def run_row(record: RunRecord, history: RunHistory | None = None) -> dict:
         "id": record.id,
         "status": record.status,
         "architecture": cfg.model.arch,
+        **({"attention": cfg.model.attention, "bidirectional": cfg.model.bidirectional}
+           if cfg.task.name in DECODER_TASKS else {}),
         "layers × hidden": f"{cfg.model.layers} × {cfg.model.hidden}",
         "parameters": summary.get("parameters"),
         "dataset": cfg.task.dataset,
@@ -73,6 +80,7 @@ def run_row(record: RunRecord, history: RunHistory | None = None) -> dict:
         "train loss": summary.get("train_loss"),
         "val loss": summary.get("val_loss"),
         metric.replace("_", " "): summary.get(metric),
+        **{name.replace("_", " "): summary[name] for name in TASK_METRICS if name != metric and name in summary},
         "clipped steps": clipped / steps if isinstance(clipped, int) and steps else None,
         "tokens/s": summary.get("tokens_per_s"),
         "time (s)": seconds,

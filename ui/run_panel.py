@@ -15,11 +15,11 @@ from playground.store import RunRecord
 from playground.summaries import baseline_loss, headline_metric
 
 from .context import history, store
+from .plot import plot
 from .polling import CHART_SECONDS, live_section
 from .runs import status_text
 from .train_form import apply_values, arch_name, config_values, start
 
-CHART_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
 CLIP_NAMES = {"none": "off", "norm": "by norm", "value": "by value"}
 
 
@@ -143,7 +143,7 @@ def _numbers(record: RunRecord, hist) -> None:
     columns[2].metric(metric.replace("_", " ").capitalize(), number(hist.last(metric, "evals")),
                       help=f"The task's headline metric. Guessing uniformly gives {baseline / math.log(2):.2f} bits per character."
                       if baseline and metric == "bits_per_char" else "The task's headline metric.")
-    columns[3].metric("‖g‖ now", number(hist.last("grad_norm"), 2), help="Global gradient norm of the latest step, before clipping.")
+    columns[3].metric("‖g‖ latest", number(hist.last("grad_norm"), 2), help="Global gradient norm of the latest step, before clipping.")
     fraction = hist.clipped_fraction()
     columns[4].metric("Clipped steps", "–" if fraction is None else f"{fraction:.0%}", help=f"Clipping now: {clip_now}.")
     speed = hist.last("tokens_per_s")
@@ -156,27 +156,23 @@ def _charts(record: RunRecord, hist) -> None:
     baseline = baseline_loss(hist.evals[-1]) if hist.evals else None
     left, right = st.columns(2)
     with left:
-        st.plotly_chart(charts.loss_figure(steps, hist.column("loss"), hist.step_numbers("evals"),
+        plot(charts.loss_figure(steps, hist.column("loss"), hist.step_numbers("evals"),
                                            hist.column("val_loss", "evals"), baseline=baseline,
-                                           diverged_at=diverged_at, revision=revision),
-                        key=f"loss-{record.id}", config=CHART_CONFIG)
+                                           diverged_at=diverged_at, revision=revision), key=f"loss-{record.id}")
         st.caption("Validation above train and rising: the model memorises. Flat at ln V: it learns nothing.")
     with right:
-        st.plotly_chart(charts.grad_norm_figure(steps, hist.column("grad_norm"), hist.column("grad_norm_clipped"),
+        plot(charts.grad_norm_figure(steps, hist.column("grad_norm"), hist.column("grad_norm_clipped"),
                                                 hist.clipped(), hist.norm_thresholds(), hist.clip_changes(),
-                                                diverged_at=diverged_at, revision=revision),
-                        key=f"grad-{record.id}", config=CHART_CONFIG)
+                                                diverged_at=diverged_at, revision=revision), key=f"grad-{record.id}")
         st.caption("When ‖g‖ is above the dashed threshold, clipping scales the whole gradient down to it (×). "
                    "Spikes of many orders of magnitude are exploding gradients.")
     left, right = st.columns(2)
     with left:
-        st.plotly_chart(charts.layer_norms_figure(steps, hist.layer_norms(), revision=revision),
-                        key=f"layers-{record.id}", config=CHART_CONFIG)
+        plot(charts.layer_norms_figure(steps, hist.layer_norms(), revision=revision), key=f"layers-{record.id}")
         st.caption("Which part of the network gets gradient: the embedding, each recurrent layer, the output head.")
     with right:
         flow_steps, flows = hist.gradient_flows()
-        st.plotly_chart(charts.gradient_flow_heatmap(flow_steps, flows, revision=revision),
-                        key=f"flow-{record.id}", config=CHART_CONFIG)
+        plot(charts.gradient_flow_heatmap(flow_steps, flows, revision=revision), key=f"flow-{record.id}")
         st.caption("How much the loss at the last time step T depends on each earlier input x_t. Dark at the "
                    "bottom (early t): the gradient vanishes before it gets there.")
 

@@ -9,10 +9,11 @@ import streamlit as st
 import torch
 
 from playground import jobs, runner, tasks
-from playground.config import CELLS, CLIP_MODES, INITS, OPTIMIZERS, ConfigError, RunConfig, TrainConfig
+from playground.config import ARCHITECTURES, CELLS, CLIP_MODES, INITS, OPTIMIZERS, ConfigError, RunConfig, TrainConfig
 from playground.data.errors import DataError
 from playground.data.uploads import dataset_choices
 
+from . import esn_settings
 from .context import store
 
 # URL key -> (config section, field). The key is the widget's key and its query parameter.
@@ -25,6 +26,7 @@ FIELDS = {
     "batch": ("train", "batch_size"), "seq_len": ("train", "seq_len"), "seed": ("train", "seed"),
     "clip": ("train", "clip"), "clip_at": ("train", "clip_threshold"), "eval_every": ("train", "eval_every"),
     "device": ("train", "device"),
+    **esn_settings.ESN_FIELDS,  # esn only: reservoir settings
     # decoder tasks only (translation, captioning)
     "attention": ("model", "attention"), "teacher_forcing": ("train", "teacher_forcing"), "beam": ("train", "beam"),
 }
@@ -33,7 +35,9 @@ DEFAULTS = RunConfig(train=TrainConfig(steps=500, eval_every=25))
 
 ARCH_NAMES = {"rnn-tanh": "RNN (tanh)", "rnn-relu": "RNN (ReLU)", "lstm": "LSTM", "gru": "GRU", "esn": "Echo state network"}
 TASK_TITLES = {"char": "character-level text generation", "translation": "translation (sequence to sequence)",
-               "captioning": "image captioning"}
+               "captioning": "image captioning", "adding": "long memory: add two marked numbers (MSE)",
+               "temporal-order": "long memory: classify the order of hidden markers",
+               "copy": "long memory: repeat the first symbols at the end"}
 # Attention each decoder task's model accepts (the char task has no decoder).
 ATTENTION_CHOICES = {"translation": ["none", "bahdanau", "luong-dot", "luong-general"], "captioning": ["none", "soft"]}
 INIT_HELP = {
@@ -186,7 +190,7 @@ def draw_form() -> None:
                      help="Built-in data first, then your uploads (add text on the Data page).")
 
     with sidebar.expander("Architecture", expanded=True):
-        st.segmented_control("Recurrent cell", CELLS, key="arch", bind="query-params", required=True, **({} if "arch" in st.session_state else {"default": d["arch"]}))
+        st.segmented_control("Recurrent cell", ARCHITECTURES, key="arch", bind="query-params", required=True, **({} if "arch" in st.session_state else {"default": d["arch"]}))
         st.select_slider("Hidden units", HIDDEN_SIZES, key="hidden", bind="query-params",
                          **_value("hidden", _nearest(HIDDEN_SIZES, d["hidden"])))
         st.number_input("Layers", 1, 4, key="layers", bind="query-params", **_value("layers", d["layers"]))
@@ -198,13 +202,17 @@ def draw_form() -> None:
         init = st.selectbox("Initialisation", INITS, key="init", bind="query-params",
                             **_index("init", list(INITS), d["init"]))
         st.caption(INIT_HELP.get(init, ""))
-        if st.session_state.get("init") == "spectral":
+        if st.session_state.get("init") == "spectral" and st.session_state.get("arch") != "esn":  # esn: its own ρ below
             st.slider("Spectral radius ρ of W_hh", 0.1, 3.0, step=0.05, key="rho", bind="query-params",
                       **_value("rho", d["rho"]))
         st.radio("Backend", ["fused", "scratch"], key="backend", bind="query-params", horizontal=True,
                  **_index("backend", ["fused", "scratch"], d["backend"]),
                  help="fused: torch's nn.RNN/LSTM/GRU kernels (fast). scratch: the textbook cells in Python "
                       "(2-3x slower), which also record gate statistics.")
+
+    if st.session_state.get("arch") == "esn":
+        with sidebar.expander("Echo state reservoir", expanded=True):
+            esn_settings.draw(d, _value)
 
     if task in ATTENTION_CHOICES:
         with sidebar.expander("Decoder", expanded=True):
