@@ -13,8 +13,8 @@ from ui.routing import ensure_routed
 ensure_routed()  # first: a visit straight to this page's address must go through app.py
 
 st.title("Try")
-st.markdown("Let a trained model write. **Temperature** divides the model's log-probabilities before sampling: "
-            "below 1 it plays safe (and repeats itself), above 1 it takes risks (and makes typos).")
+st.markdown("Put a trained model to work: a text model writes, a translator translates, a captioner describes a "
+            "picture. Pick a shipped pretrained model or one of your runs.")
 
 
 def import_upload() -> None:
@@ -78,6 +78,8 @@ if cfg.task.name in try_views.VIEWS:  # translation, captioning: a view of their
     st.stop()
 
 if cfg.task.name == "char":
+    st.markdown("**Temperature** divides the model's log-probabilities before sampling: below 1 it plays safe (and "
+                "repeats itself), above 1 it takes risks (and makes typos).")
     left, middle, right, last = st.columns([2, 3, 2, 1], vertical_alignment="bottom")
     left.slider("Temperature", 0.1, 2.0, 0.8, step=0.05, key="temperature", bind="query-params")
     middle.text_input("Prime text (the model continues it)", "", key="prime", bind="query-params", max_chars=500)

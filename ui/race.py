@@ -1,37 +1,33 @@
-"""A race: the same task, data, seed and budget for several architectures, started together."""
+"""A race: the same task, data, seed and budget for several model variants, started together."""
 from __future__ import annotations
-
-import time
 
 import streamlit as st
 
-from playground.config import CELLS, CLIP_MODES, ModelConfig, RunConfig, TaskConfig, TrainConfig
-from playground.data.uploads import dataset_choices
+from playground.config import CLIP_MODES, ConfigError, RunConfig, TaskConfig, TrainConfig
+from playground.race import Entrant, entrants, race_configs
 
-from .train_form import arch_name, start
+from .train_form import TASK_TITLES, dataset_options, start
 
-
-def race_configs(archs: list[str], dataset: str, hidden: int, steps: int, seq_len: int, lr: float, clip: str,
-                 clip_at: float, seed: int) -> list[RunConfig]:
-    """One config per architecture, identical in everything else (seed included: same batches)."""
-    group = f"race {time.strftime('%H:%M:%S')}"
-    return [
-        RunConfig(name=f"{group} · {arch_name(arch)}", group=group, task=TaskConfig(dataset=dataset),
-                  model=ModelConfig(arch=arch, hidden=hidden),
-                  train=TrainConfig(steps=steps, seq_len=seq_len, lr=lr, clip=clip, clip_threshold=clip_at, seed=seed,
-                                    eval_every=min(100, max(1, steps // 20))))
-        for arch in archs
-    ]
+DEFAULT_ENTRANTS = {  # a first race that tells a story on each task
+    "char": [Entrant("rnn-tanh"), Entrant("lstm"), Entrant("gru")],
+    "translation": [Entrant("gru"), Entrant("gru", "bahdanau"), Entrant("lstm", "luong-general", True)],
+    "captioning": [Entrant("lstm"), Entrant("lstm", "soft")],
+}
 
 
 def _start_race() -> None:
     s = st.session_state
-    archs = s.get("race_archs") or []
-    if len(archs) < 2:
-        st.session_state["race_error"] = "Pick at least two architectures to race."
+    task = s["race_task"]
+    base = RunConfig(task=TaskConfig(name=task, dataset=s["race_dataset"]),
+                     train=TrainConfig(steps=s["race_steps"], seq_len=s["race_seq_len"], lr=s["race_lr"],
+                                       clip=s["race_clip"], clip_threshold=s["race_clip_at"], seed=s["race_seed"],
+                                       eval_every=min(100, max(1, s["race_steps"] // 20))))
+    base.model.hidden = s["race_hidden"]
+    try:
+        configs = race_configs(base, s.get("race_archs") or [])
+    except ConfigError as exc:
+        s["race_error"] = f"The race could not start: {exc}."
         return
-    configs = race_configs(archs, s["race_dataset"], s["race_hidden"], s["race_steps"], s["race_seq_len"],
-                           s["race_lr"], s["race_clip"], s["race_clip_at"], s["race_seed"])
     started = [run_id for run_id in (start(cfg) for cfg in configs) if run_id]
     s.pop("run", None)  # start() points Train's picker at each new run; this page watches them all
     if started:
@@ -42,16 +38,20 @@ def _start_race() -> None:
 
 
 def draw_race_form(expanded: bool) -> None:
-    with st.expander(":material/flag: Race architectures: same data, same seed, same budget", expanded=expanded):
+    with st.expander(":material/flag: Race models: same data, same seed, same budget", expanded=expanded):
+        task = st.selectbox("Task", list(TASK_TITLES), key="race_task", format_func=lambda t: TASK_TITLES[t])
         with st.form("race"):
-            st.multiselect("Architectures", CELLS, default=["rnn-tanh", "lstm", "gru"], key="race_archs",
-                           format_func=arch_name)
+            options = entrants(task)
+            default = [e for e in DEFAULT_ENTRANTS.get(task, options[:3]) if e in options]
+            st.multiselect("Racers", options, default=default, key="race_archs", format_func=lambda e: e.label,
+                           help="Each racer differs only in its model: the cell, and for translation and captioning "
+                                "the attention and a bidirectional encoder.")
             first, second, third, fourth = st.columns(4)
-            datasets = dataset_choices()
-            first.selectbox("Dataset", datasets, key="race_dataset")
+            first.selectbox("Dataset", dataset_options(task), key="race_dataset")
             second.select_slider("Hidden units", [16, 32, 64, 128, 256], value=64, key="race_hidden")
             third.number_input("Steps", min_value=10, max_value=100_000, value=300, step=50, key="race_steps")
-            fourth.select_slider("Sequence length", [16, 32, 64, 128, 256], value=64, key="race_seq_len")
+            fourth.select_slider("Sequence length", [16, 32, 64, 128, 256], value=64, key="race_seq_len",
+                                 help="Text: the truncated-BPTT window. Long-memory tasks: T, the distance to remember.")
             first.number_input("Learning rate", min_value=1e-5, max_value=10.0, value=2e-3, format="%.4g", key="race_lr")
             second.selectbox("Clipping", CLIP_MODES, index=1, key="race_clip")
             third.number_input("Clip threshold", min_value=1e-4, value=1.0, format="%.4g", key="race_clip_at")

@@ -1,5 +1,6 @@
-"""One run on the Train page: Stop, live clipping, progress with ETA, headline numbers, the four
-gradient charts and samples, redrawn every second while it trains; its outcome and downloads after."""
+"""One run on the Train page: Stop, live clipping, progress with ETA and headline numbers (redrawn
+every second while it trains), the four gradient charts and samples (every two seconds); its
+outcome, next steps and downloads once it has ended."""
 from __future__ import annotations
 
 import functools
@@ -56,8 +57,8 @@ def draw_run(run_id: str) -> None:
     left.subheader(record.name)
     left.caption(f"{settings_line(record)} · run `{record.id}`")
     if record.live:
-        right.button("Stop", icon=":material/stop:", key=f"stop-{run_id}", on_click=_stop, args=(run_id,), width="stretch",
-                     help="Stops after the current step and saves a checkpoint: nothing is lost.")
+        right.button("Stop", icon=":material/stop:", key=f"stop-{run_id}", on_click=_stop, args=(run_id,),
+                     width="stretch", help="Stops after the current step and saves a checkpoint: nothing is lost.")
         _clipping_control(record)
     else:
         _outcome(record)
@@ -77,7 +78,8 @@ def _apply_clip(run_id: str) -> None:
     mode = st.session_state[f"live_clip-{run_id}"]
     threshold = st.session_state.get(f"live_clip_at-{run_id}", 1.0)
     jobs.set_clipping(store(), run_id, mode, threshold)
-    st.toast(f"Sent: {describe_clip(mode, threshold)}. The gradient chart marks the step where it applies.", icon=":material/content_cut:")
+    st.toast(f"Sent: {describe_clip(mode, threshold)}. The gradient chart marks the step where it applies.",
+             icon=":material/content_cut:")
 
 
 def _clipping_control(record: RunRecord) -> None:

@@ -4,6 +4,7 @@ import io
 import zipfile
 
 from playground import export
+from playground.race import Entrant
 from playground.store import RunStore
 
 from app_helpers import no_exception, open_page, texts
@@ -65,8 +66,26 @@ def test_a_downloaded_checkpoint_loads_again_on_try(populated):
 
 def test_a_race_needs_two_architectures(home):
     at = open_page("pages/compare.py")
-    at.multiselect(key="race_archs").set_value(["lstm"])
+    at.multiselect(key="race_archs").set_value([Entrant("lstm")])
     next(b for b in at.button if "Start the race" in b.label).click().run()
     no_exception(at)
-    assert "at least two architectures" in texts(at.error)
+    assert "at least two entrants" in texts(at.error)
     assert RunStore().list_runs() == []
+
+
+def test_a_translation_race_pits_attention_against_none(home):
+    """Issue 4's race: GRU without attention vs GRU + Bahdanau vs bidirectional LSTM + Luong, one form."""
+    at = open_page("pages/compare.py")
+    at.selectbox(key="race_task").set_value("translation").run()
+    racers = [Entrant("gru"), Entrant("gru", "bahdanau"), Entrant("lstm", "luong-general", True)]
+    at.multiselect(key="race_archs").set_value(racers)
+    at.selectbox(key="race_dataset").set_value("dates")
+    at.select_slider(key="race_hidden").set_value(16)
+    at.number_input(key="race_steps").set_value(10)
+    next(b for b in at.button if "Start the race" in b.label).click().run()
+    no_exception(at)
+    runs = RunStore().list_runs()
+    assert len(runs) == 3 and len({r.config.group for r in runs}) == 1
+    models = {(r.config.model.arch, r.config.model.attention, r.config.model.bidirectional) for r in runs}
+    assert models == {("gru", "none", False), ("gru", "bahdanau", False), ("lstm", "luong-general", True)}
+    assert {r.config.task.name for r in runs} == {"translation"} and {r.config.train.seed for r in runs} == {0}
