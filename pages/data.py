@@ -12,6 +12,7 @@ from playground.data.text import DEFAULT_MAX_BYTES
 from playground.data.uploads import (MIN_CHARACTERS, dataset_choices, dataset_version, delete_upload, load_dataset,
                                      save_upload)
 from ui import data_sequence_tasks
+from ui.uploads import save_new_uploads
 from ui.routing import ensure_routed
 
 ensure_routed()  # first: a visit straight to this page's address must go through app.py
@@ -23,24 +24,16 @@ st.markdown("A character-level model reads text one character at a time and lear
             "Here you can see what it reads, and add your own text.")
 
 
+def save_text(file) -> str:
+    saved = save_upload(file.getvalue(), file.name)
+    st.session_state["dataset"] = saved.name  # show it below
+    return (f"Saved **{file.name}** as dataset `{saved.name}`: {saved.characters:,} characters, "
+            f"{len(saved.vocabulary)} distinct. It is now a choice on Train.")
+
+
 def handle_uploads() -> None:
     """Runs once per change of the uploader: save each new file, or say why it cannot be used."""
-    files = st.session_state.get("uploads") or []
-    seen: set[str] = st.session_state.setdefault("uploads_seen", set())
-    messages = []
-    for file in files:
-        if file.file_id in seen:
-            continue
-        seen.add(file.file_id)
-        try:
-            saved = save_upload(file.getvalue(), file.name)
-        except DataError as exc:
-            messages.append(("error", str(exc)))
-        else:
-            messages.append(("success", f"Saved **{file.name}** as dataset `{saved.name}`: {saved.characters:,} "
-                                        f"characters, {len(saved.vocabulary)} distinct. It is now a choice on Train."))
-            st.session_state["dataset"] = saved.name  # show it below
-    st.session_state["upload_messages"] = messages
+    save_new_uploads("uploads", save_text, "upload_messages", name_in_errors=False)  # decode_text names the file
 
 
 @st.cache_data(show_spinner="Reading the dataset...", max_entries=8)

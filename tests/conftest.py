@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -18,6 +19,15 @@ def isolated_home(tmp_path_factory):
     home = tmp_path_factory.mktemp("playground-home")
     os.environ["PLAYGROUND_HOME"] = str(home)
     yield home
+
+
+@pytest.fixture
+def restore_signals():
+    """In-process `cli.main(["train", ...])` installs SIGTERM/SIGINT handlers; give pytest its own back."""
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+    yield
+    for sig, handler in saved.items():
+        signal.signal(sig, handler)
 
 
 @pytest.fixture

@@ -16,28 +16,22 @@ from playground.data.text import DEFAULT_MAX_BYTES
 from playground.tasks.captioning import CaptioningTask
 from playground.tasks.translation import TranslationTask, uploaded_pair_files
 
+from .uploads import save_new_uploads
+
 PREVIEW_PAIRS = 2_000  # pairs generated for a built-in dataset's preview (training makes 20,000)
 SCENES_SHOWN = 6
 
 
+def save_pairs(file) -> str:
+    name, kept = save_upload(file.getvalue(), file.name)
+    st.session_state["pair_dataset"] = name
+    return (f"Saved **{file.name}** as translation dataset `{name}`: {kept:,} pairs. "
+            "Pick it on Train with the translation task.")
+
+
 def handle_pair_uploads() -> None:
     """Runs once per change of the uploader: keep each new file, or say why it cannot be used."""
-    files = st.session_state.get("pair_uploads") or []
-    seen: set[str] = st.session_state.setdefault("pair_uploads_seen", set())
-    messages = []
-    for file in files:
-        if file.file_id in seen:
-            continue
-        seen.add(file.file_id)
-        try:
-            name, kept = save_upload(file.getvalue(), file.name)
-        except DataError as exc:
-            messages.append(("error", f"{file.name} was not saved: {exc}"))
-        else:
-            messages.append(("success", f"Saved **{file.name}** as translation dataset `{name}`: {kept:,} pairs. "
-                                        "Pick it on Train with the translation task."))
-            st.session_state["pair_dataset"] = name
-    st.session_state["pair_upload_messages"] = messages
+    save_new_uploads("pair_uploads", save_pairs, "pair_upload_messages")
 
 
 @st.cache_data(show_spinner="Reading the pairs...", max_entries=8)

@@ -75,15 +75,6 @@ def python():
 
 
 @pytest.fixture
-def restore_signals():
-    """In-process `cli.main(["train", ...])` installs SIGTERM/SIGINT handlers; give pytest its own back."""
-    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
-    yield
-    for sig, handler in saved.items():
-        signal.signal(sig, handler)
-
-
-@pytest.fixture
 def job_store(store):
     """The store, and at the end: every run a test started that still has a live process is killed (by its pid)."""
     yield store

@@ -1,7 +1,5 @@
-"""Helpers for the gradient lab's tests: small configs, signal handlers restored after in-process CLI calls."""
+"""Helpers for the gradient lab's tests: small configs."""
 from __future__ import annotations
-
-import signal
 
 import pytest
 
@@ -23,12 +21,3 @@ def lab_config(task: str = "adding", seq_len: int = 10, model: dict | None = Non
 def config():
     """`config(task=..., seq_len=..., model={...}, train={...})`: a small RunConfig on a long-memory task."""
     return lab_config
-
-
-@pytest.fixture
-def restore_signals():
-    """In-process `cli.main(["train", ...])` installs SIGTERM/SIGINT handlers; give pytest its own back."""
-    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
-    yield
-    for sig, handler in saved.items():
-        signal.signal(sig, handler)
