@@ -151,6 +151,7 @@ class TrainConfig:
     threads: int = 1  # torch CPU threads for this run (small RNNs are fastest on one)
     eval_every: int = 100  # every N steps: validation loss, sample, spectral radius, gradient flow
     eval_batches: int = 4  # validation batches per evaluation (more = steadier numbers, slower)
+    eval_in_background: bool = True  # evaluate on a snapshot of the model in a worker thread while training goes on
     sample_length: int = 120  # characters generated at each evaluation
     sample_temperature: float = 0.8  # temperature of those samples (lower = more conservative)
     checkpoint_every: int = 250  # save a checkpoint every N steps (and always at the end)

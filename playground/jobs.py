@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 
 from .config import RunConfig
 from .paths import PROJECT_ROOT
@@ -17,20 +18,87 @@ from .store import LIVE, RunStore
 ALLOCATOR_ENV = {"MALLOC_MMAP_THRESHOLD_": "268435456", "MALLOC_TRIM_THRESHOLD_": "268435456"}
 
 
+# One spare training process waits with torch imported (playground/spare.py); Start hands it the run, so the first
+# step comes 1-3 s sooner. PLAYGROUND_WARM_START=0 turns it off (each run then starts a fresh interpreter).
+WARM_START_ENV = "PLAYGROUND_WARM_START"
+_spare: subprocess.Popen | None = None
+_spare_root: str | None = None
+_children: list[subprocess.Popen] = []  # started processes, waited for once they end (no zombies)
+_lock = threading.Lock()  # Streamlit runs each session's script in its own thread
+
+
 def start(store: RunStore, cfg: RunConfig) -> str:
     """Record the run (status queued) and start its training process; returns the run id."""
     run_id = store.create_run(cfg)
-    env = {**os.environ, **ALLOCATOR_ENV, "PLAYGROUND_HOME": str(store.root), "PYTHONUNBUFFERED": "1"}
-    pythonpath = [str(PROJECT_ROOT), *filter(None, [env.get("PYTHONPATH")])]
-    env["PYTHONPATH"] = os.pathsep.join(pythonpath)
-    with open(store.log_path(run_id), "ab") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "playground", "train", "--run", run_id, "--quiet"],
-            cwd=PROJECT_ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True,  # not killed with the Streamlit server's process group
-        )
-    store.update_run(run_id, pid=process.pid)
+    with _lock:
+        _reap_children()
+        process = _hand_to_spare(store, run_id) or _spawn(store, ["-m", "playground", "train", "--run", run_id, "--quiet"],
+                                                          store.log_path(run_id))
+        store.update_run(run_id, pid=process.pid)
+        if warm_start_enabled():
+            _make_spare(store)
     return run_id
+
+
+def warm_start_enabled() -> bool:
+    return os.environ.get(WARM_START_ENV, "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+def _environment(store: RunStore) -> dict[str, str]:
+    env = {**os.environ, **ALLOCATOR_ENV, "PLAYGROUND_HOME": str(store.root), "PYTHONUNBUFFERED": "1"}
+    env["PYTHONPATH"] = os.pathsep.join([str(PROJECT_ROOT), *filter(None, [env.get("PYTHONPATH")])])
+    return env
+
+
+def _spawn(store: RunStore, arguments: list[str], log_path=None, stdin=subprocess.DEVNULL) -> subprocess.Popen:
+    log = open(log_path, "ab") if log_path is not None else subprocess.DEVNULL
+    try:
+        process = subprocess.Popen(
+            [sys.executable, *arguments], cwd=PROJECT_ROOT, env=_environment(store), stdin=stdin, stdout=log,
+            stderr=subprocess.STDOUT, start_new_session=True,  # not killed with the Streamlit server's process group
+        )
+    finally:
+        if log_path is not None:
+            log.close()
+    _children.append(process)
+    return process
+
+
+def _make_spare(store: RunStore) -> None:
+    global _spare, _spare_root
+    if _spare is not None and _spare.poll() is None and _spare_root == str(store.root):
+        return
+    _drop_spare()
+    _spare = _spawn(store, ["-m", "playground.spare"], stdin=subprocess.PIPE)
+    _spare_root = str(store.root)
+
+
+def _hand_to_spare(store: RunStore, run_id: str) -> subprocess.Popen | None:
+    """The waiting spare process, now training `run_id`; None when there is none for this store."""
+    global _spare
+    if _spare is None or _spare.poll() is not None or _spare_root != str(store.root):
+        return None
+    process, _spare = _spare, None
+    try:
+        process.stdin.write(f"{run_id}\n".encode())
+        process.stdin.close()
+    except OSError:  # it died meanwhile: start the run the ordinary way
+        return None
+    return process
+
+
+def _drop_spare() -> None:
+    global _spare
+    if _spare is not None and _spare.poll() is None:
+        try:
+            _spare.stdin.close()  # end of input: the spare exits by itself
+        except OSError:
+            pass
+    _spare = None
+
+
+def _reap_children() -> None:
+    _children[:] = [p for p in _children if p.poll() is None]
 
 
 def stop(store: RunStore, run_id: str) -> None:

@@ -12,6 +12,9 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 torch.set_num_threads(1)  # tiny models are fastest on one thread, and the 2-core CI box has other work
+# No spare training process per test store (each would import torch once more on a busy 2-core box);
+# tests/core/test_warm_start.py and the browser test turn it on.
+os.environ["PLAYGROUND_WARM_START"] = "0"
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -2,8 +2,10 @@
 through callbacks, and anything may ask it to stop or change its clipping between steps."""
 from __future__ import annotations
 
+import copy
 import math
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
@@ -116,6 +118,9 @@ class Trainer:
             cb.on_start(self, info)
 
         model.train()
+        # Evaluations that cannot change the run's course run on a snapshot in a worker thread while training
+        # goes on; a run that stops when solved must see each verdict before its next step, so it waits for it.
+        background = BackgroundEvaluations(self, task, probe) if cfg.eval_in_background and not cfg.stop_when_solved else None
         state, started = None, time.perf_counter()
         for step in range(1, cfg.steps + 1):
             if should_stop():
@@ -160,25 +165,21 @@ class Trainer:
                 result.message = (f"the {what} became {loss if what == 'loss' else norm} at step {step}: "
                                   "training diverged. Clip the gradients or lower the learning rate.")
                 break
-            if step == 1 or step % cfg.eval_every == 0 or step == cfg.steps:
-                record = self.evaluate(task, probe, step)
-                result.evals.append(record)
-                for cb in callbacks:
-                    cb.on_eval(self, record)
-                if not math.isfinite(record.get("val_loss", 0.0)):  # this step's update made the weights non-finite
-                    result.status = "diverged"
-                    result.message = (f"the validation loss became {record['val_loss']} after step {step}: "
-                                      "training diverged. Clip the gradients or lower the learning rate.")
-                    break
-                if cfg.stop_when_solved and record.get("solved"):  # the task's held-out metric passed its threshold
-                    result.message = f"solved at step {step}: stopped early (stop_when_solved)"
-                    for cb in callbacks:
-                        cb.on_checkpoint(self, step)
-                    break
+            due = step == 1 or step % cfg.eval_every == 0 or step == cfg.steps
+            if background is not None:
+                if due:
+                    background.submit(step)
+                finished = background.finished()
+            else:
+                finished = [self.evaluate(task, probe, step)] if due else []
+            if self._take_evaluations(finished, result, callbacks):
+                break
             if step % cfg.checkpoint_every == 0 or step == cfg.steps:
                 for cb in callbacks:
                     cb.on_checkpoint(self, step)
 
+        if background is not None:  # evaluations still running: their records belong to this run
+            self._take_evaluations(background.close(), result, callbacks)
         model.core.record_gates(False)
         if result.status == "stopped" and result.steps:
             for cb in callbacks:
@@ -187,11 +188,47 @@ class Trainer:
             cb.on_end(self, result)
         return result
 
+    def _take_evaluations(self, records: list[dict], result: TrainResult, callbacks: list[Callback]) -> bool:
+        """Report finished evaluations; True when one of them ends the run (divergence, or solved)."""
+        for record in records:
+            step = record["step"]
+            result.evals.append(record)
+            for cb in callbacks:
+                cb.on_eval(self, record)
+            if not math.isfinite(record.get("val_loss", 0.0)):  # that step's update made the weights non-finite
+                result.status = "diverged"
+                noticed = f" (its evaluation finished at step {self.step})" if self.step != step else ""
+                result.message = (f"the validation loss became {record['val_loss']} after step {step}{noticed}: "
+                                  "training diverged. Clip the gradients or lower the learning rate.")
+                return True
+            if self.cfg.stop_when_solved and record.get("solved"):  # the task's held-out metric passed its threshold
+                result.message = f"solved at step {step}: stopped early (stop_when_solved)"
+                for cb in callbacks:
+                    cb.on_checkpoint(self, step)
+                return True
+        return False
+
+    def take_gate_stats(self) -> dict:
+        """The gate statistics since the last evaluation, starting a fresh window (scratch backend only)."""
+        core = self.model.core
+        gates = core.gate_stats()
+        if gates:
+            core.record_gates(True)
+        return gates
+
     def evaluate(self, task: Task, probe: dict, step: int) -> dict:
-        """Validation metrics, a sample, spectral radii, gradient flow and gate statistics."""
-        model, cfg = self.model, self.cfg
-        gates = model.core.gate_stats()
-        model.core.record_gates(False)  # the probe and the sample must not count as training activity
+        """Validation metrics, a sample, spectral radii, gradient flow and gate statistics, on the live model."""
+        gates = self.take_gate_stats()
+        self.model.core.record_gates(False)  # the probe and the sample must not count as training activity
+        try:
+            return self.evaluation_record(self.model, task, probe, step, gates)
+        finally:
+            if gates:
+                self.model.core.record_gates(True)
+
+    def evaluation_record(self, model: SequenceModel, task: Task, probe: dict, step: int, gates: dict) -> dict:
+        """Everything an evaluation measures on `model` (the live model, or a snapshot of it)."""
+        cfg = self.cfg
         record = {"step": step, **task.evaluate(model, cfg.batch_size, cfg.seq_len, cfg.eval_batches)}
         if not math.isfinite(record.get("val_loss", 0.0)):  # diverged weights: sampling from NaN probabilities would fail
             return record
@@ -202,8 +239,76 @@ class Trainer:
                                        generator=generator)["text"]
         if gates:
             record["gate_stats"] = gates
-            model.core.record_gates(True)  # a fresh window of statistics until the next evaluation
         return record
 
     def _to_device(self, batch: dict) -> dict:
         return {k: v.to(self.device, non_blocking=True) if isinstance(v, torch.Tensor) else v for k, v in batch.items()}
+
+
+def weights_finite(model: nn.Module) -> bool:
+    """Whether every weight is finite (one fused norm per tensor, one host sync)."""
+    tensors = [t for t in model.parameters() if t.is_floating_point()]
+    return bool(torch.stack(torch._foreach_norm(tensors)).isfinite().all()) if tensors else True
+
+
+class _EvaluateInline(Exception):
+    """Raised inside `BackgroundEvaluations.submit` when an evaluation must run on the live model now."""
+
+
+class BackgroundEvaluations:
+    """Evaluations on a snapshot of the model, in one worker thread, while the trainer goes on stepping.
+
+    The snapshot is a deep copy taken between two steps, so a record describes exactly the weights
+    after its step, as an evaluation on the live model would; torch releases the GIL inside its
+    kernels, so the worker uses a core the single-threaded training loop leaves idle. One
+    evaluation runs at a time: when the next falls due before the last has finished, the trainer
+    waits for it (a snapshot per step would pile up). Nothing here reads the global random
+    generator, so training's own randomness (dropout, batches) is the same as with inline evaluation.
+    """
+
+    def __init__(self, trainer: Trainer, task: Task, probe: dict) -> None:
+        self.trainer, self.task, self.probe = trainer, task, probe
+        self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="evaluation")
+        self.pending: list[Future] = []
+        self.device = trainer.device
+
+    def submit(self, step: int) -> None:
+        self._wait_for_running()
+        trainer = self.trainer
+        try:
+            if not weights_finite(trainer.model):  # diverged weights: evaluate now, so the run ends at this very step
+                raise _EvaluateInline
+            snapshot = copy.deepcopy(trainer.model)  # the weights after this step, in a model the trainer never touches
+        except (_EvaluateInline, RuntimeError):  # RuntimeError: a model holding non-leaf tensors cannot be copied
+            done: Future = Future()
+            done.set_result(trainer.evaluate(self.task, self.probe, step))
+            self.pending.append(done)
+            return
+        gates = trainer.take_gate_stats()
+        snapshot.core.record_gates(False)
+        threads = torch.get_num_threads()
+        self.pending.append(self.worker.submit(self._run, snapshot, step, gates, threads))
+
+    def _run(self, snapshot: SequenceModel, step: int, gates: dict, threads: int) -> dict:
+        torch.set_num_threads(threads)
+        record = self.trainer.evaluation_record(snapshot, self.task, self.probe, step, gates)
+        del snapshot
+        return record
+
+    def _wait_for_running(self) -> None:
+        for future in self.pending:
+            future.exception()  # blocks until done; the result (or the error) is taken by `finished`
+
+    def finished(self) -> list[dict]:
+        """The records of the evaluations that have finished, oldest first (an error in one is raised here)."""
+        done = []
+        while self.pending and self.pending[0].done():
+            done.append(self.pending.pop(0).result())
+        return done
+
+    def close(self) -> list[dict]:
+        """Wait for the evaluations still running and return their records."""
+        self._wait_for_running()
+        records = self.finished()
+        self.worker.shutdown(wait=True)
+        return records

@@ -333,8 +333,10 @@ def test_divergence_ends_the_run_cleanly(store, tiny_config, lr):
     rows = store.metrics(run_id)
     assert [r["step"] for r in rows] == list(range(1, result.steps + 1))  # the history is kept
     last_eval = (store.metrics(run_id, "eval") or [{}])[-1]
+    # a background evaluation may report a non-finite validation loss a few steps after the step it measured
     non_finite = rows[-1]["loss"] is None or rows[-1]["grad_norm"] is None or (
-        last_eval.get("step") == result.steps and last_eval["val_loss"] is None)
+        last_eval.get("step", 0) <= result.steps and last_eval["val_loss"] is None
+        and f"after step {last_eval['step']}" in record.message)
     assert non_finite, "the diverged step's non-finite value is stored as null"
     assert any(e["kind"] == "diverged" for e in store.events(run_id))
 

@@ -35,7 +35,8 @@ class StreamlitServer:
 
     def start(self, timeout: float = 60) -> "StreamlitServer":
         self.home.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, "PLAYGROUND_HOME": str(self.home), "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, "PLAYGROUND_HOME": str(self.home), "PYTHONUNBUFFERED": "1",
+               "PLAYGROUND_WARM_START": "1"}  # as a user's server runs: a spare training process waits
         command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(self.port),
                    "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"]
         with open(self.log, "ab") as log:
