@@ -149,6 +149,45 @@ def min_char_rnn_tokens_per_s(text: str, steps: int, hidden: int = 100, seq_len:
     return steps * seq_len / (time.perf_counter() - started)
 
 
+def evaluation_costs(cfg: RunConfig, task, repeats: int = 5) -> dict[str, float]:
+    """Milliseconds of one training step and of each part of one evaluation, on the benchmark's model."""
+    from playground.train import diagnostics
+
+    torch.manual_seed(cfg.train.seed)
+    t = cfg.train
+    model = models.build(cfg.model, task.spec).to(devices.resolve(t.device))
+    trainer = Trainer(t, devices.resolve(t.device))
+    trainer.model = model
+    probe = trainer._to_device(task.probe_batch(t.batch_size, t.seq_len))
+    batch = trainer._to_device({k: v for k, v in next(task.train_batches(t.batch_size, t.seq_len, torch.Generator()))
+                                .items() if k != "new_stream"})
+    optimizer = torch.optim.Adam(model.parameters(), lr=t.lr)
+
+    def step():
+        out = model(batch)
+        optimizer.zero_grad(set_to_none=True)
+        out.loss.backward()
+        optimizer.step()
+
+    parts = {
+        "training step": step,
+        "validation batches": lambda: task.evaluate(model, t.batch_size, t.seq_len, t.eval_batches),
+        "gradient-flow probe": lambda: diagnostics.gradient_flow(model, probe),
+        "spectral radii": lambda: diagnostics.spectral_radii(model),
+        "sample": lambda: task.sample(model, length=t.sample_length, temperature=t.sample_temperature,
+                                      generator=torch.Generator().manual_seed(0)),
+        "snapshot (deep copy)": lambda: __import__("copy").deepcopy(model),
+    }
+    costs = {}
+    for name, part in parts.items():
+        part()
+        started = time.perf_counter()
+        for _ in range(repeats):
+            part()
+        costs[name] = (time.perf_counter() - started) / repeats * 1000
+    return costs
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds of each loop")
@@ -162,6 +201,10 @@ def main() -> None:
     print(f"char LSTM: vocab {len(task.vocab)}, hidden 256, batch 32, sequence 128, Adam, clip by norm, "
           f"{args.rounds} alternating rounds of {args.steps} steps, torch {torch.__version__}, 1 CPU thread, "
           f"{devices.describe(devices.resolve(args.device))}\n")
+    costs = evaluation_costs(cfg, task)
+    step_ms = costs.pop("training step")
+    print(f"one training step {step_ms:.1f} ms; one evaluation (every {cfg.train.eval_every} steps): " + ", ".join(
+        f"{name} {ms:.1f} ms" for name, ms in costs.items()) + f" = {sum(costs.values()) / step_ms:.2f} steps\n")
     warm_up = lstm_config(10, device=args.device)  # oneDNN primitives and allocator pools, created once for both loops
     playground_tokens_per_s(warm_up, task)
     bare_tokens_per_s(warm_up, task)

@@ -119,6 +119,8 @@ def set_clipping(store: RunStore, run_id: str, mode: str, threshold: float) -> N
 
 def reap(store: RunStore) -> list[str]:
     """Mark live runs whose process has vanished (killed, machine restarted) as failed. Returns their ids."""
+    with _lock:
+        _reap_children()  # wait for finished children: no zombies under a long-lived server
     lost = []
     for record in store.list_runs(LIVE):
         if record.pid and not _alive(record.pid):

@@ -1,7 +1,7 @@
 """A spare training process: torch and the library already imported, waiting for a run to train.
 
-Importing torch takes most of a run's start-up (1-3 s of the 2-5 s from Start to the first step on a
-2-core machine), so the app keeps one spare process ready (`jobs.start` spawns it) and hands it the
+Importing torch, and torch._dynamo that the first optimizer imports, takes most of a run's start-up
+(measured here: 2-5 s of it on a 2-core machine), so the app keeps one spare process ready (`jobs.start` spawns it) and hands it the
 next run id on its standard input; it then trains that run exactly as `python -m playground train
 --run ID --quiet` would, writing to the run's log. End of input (the app went away) ends it.
 
@@ -14,6 +14,8 @@ import sys
 
 
 def main() -> int:
+    import torch._dynamo  # noqa: F401  torch's first optimizer imports it lazily: 1-3 s a run would otherwise wait
+
     from . import cli  # the whole training path: torch, tasks, models, trainer, store
 
     run_id = sys.stdin.readline().strip()
