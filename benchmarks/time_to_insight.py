@@ -214,18 +214,18 @@ def main() -> None:
     parser.add_argument("--limit", type=float, default=180.0, help="seconds to wait for one lesson")
     args = parser.parse_args()
     store = RunStore()
-    print(f"{'experiment':34} {'lesson after':>12} {'start-up':>9}  target {TARGET_SECONDS:.0f} s / "
+    print(f"{'experiment':40} {'lesson after':>12} {'start-up':>9}  target {TARGET_SECONDS:.0f} s / "
           f"{STARTUP_TARGET} s   what the page shows")
     if not args.only or any(o in "flow at init" for o in args.only):
         seconds, text = flow_at_init()
-        print(f"{'flow at init (in the page)':34} {seconds:11.1f}s {'-':>9}  {'ok' if seconds <= TARGET_SECONDS else 'MISSED':>6}   {text}")
+        print(f"{'flow at init (in the page)':40} {seconds:11.1f}s {'-':>9}  {'ok' if seconds <= TARGET_SECONDS else 'MISSED':>6}   {text}")
     for experiment in EXPERIMENTS:
         if args.only and not any(o in experiment.name for o in args.only):
             continue
         seconds, startup, text = run(experiment, store, args.limit)
         shown = f"{seconds:11.1f}s" if seconds is not None else f"{'-':>12}"
         ok = seconds is not None and seconds <= TARGET_SECONDS and (startup or 0) <= STARTUP_TARGET
-        print(f"{experiment.name:34} {shown} {startup or float('nan'):8.2f}s  {'ok' if ok else 'MISSED':>6}   {text}",
+        print(f"{experiment.name:40} {shown} {startup or float('nan'):8.2f}s  {'ok' if ok else 'MISSED':>6}   {text}",
               flush=True)
 
 
