@@ -8,6 +8,7 @@ from ui.polling import live_section
 from ui.runs import run_label, status_text
 from ui.train_form import preset_query
 from ui.routing import ensure_routed
+from ui.plain import plain
 
 ensure_routed()  # first: a visit straight to this page's address must go through app.py
 
@@ -84,7 +85,7 @@ def draw_live_runs() -> bool:
             text += f" · {record.message or 'starting'}"
         row_left, row_right = st.columns([5, 1], vertical_alignment="center")
         row_left.progress(min(record.step / max(record.total_steps, 1), 1.0),
-                          text=f"{text} · step {record.step:,} of {record.total_steps:,}")
+                          text=plain(f"{text} · step {record.step:,} of {record.total_steps:,}"))
         row_right.page_link("pages/train.py", label="Watch", icon=":material/visibility:", query_params={"run": record.id})
     return bool(live)
 

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import re
 
-_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~:$&=^\"'])")
+_INLINE = re.compile(r"([\\`*_{}\[\]<>!|~:$&])")  # links, images, emphasis, code, html, :directives:, $math$
+_LINE_START = re.compile(r"^(\s*)([#>+=-]|\d+[.)])", re.MULTILINE)  # headings, quotes, lists at a line's start
 
 
 def plain(text: object) -> str:
     """`text` with every markdown-significant character backslash-escaped; newlines kept as line breaks."""
-    escaped = _SPECIAL.sub(r"\\\1", str(text))
+    escaped = _INLINE.sub(r"\\\1", str(text))
+    escaped = _LINE_START.sub(lambda m: m.group(1) + m.group(2)[:-1] + "\\" + m.group(2)[-1], escaped)  # 1\. not \1.
     return escaped.replace("\n", "  \n")
