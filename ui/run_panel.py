@@ -10,7 +10,7 @@ import numpy as np
 import streamlit as st
 
 from playground import charts, checkpoint, export, jobs
-from playground.config import CLIP_MODES
+from playground.config import CLIP_MODES, ConfigError
 from playground.runner import describe_clip
 from playground.store import RunRecord
 from playground.summaries import baseline_loss, headline_metric
@@ -56,7 +56,7 @@ def draw_run(run_id: str) -> None:
         return
     left, right = st.columns([6, 1], vertical_alignment="center")
     left.subheader(plain(record.name))  # a run's name is the user's text, never markdown
-    left.caption(f"{settings_line(record)} · run `{record.id}`")
+    left.caption(f"{plain(settings_line(record))} · run `{record.id}`")
     if record.live:
         right.button("Stop", icon=":material/stop:", key=f"stop-{run_id}", on_click=_stop, args=(run_id,),
                      width="stretch", help="Stops after the current step and saves a checkpoint: nothing is lost.")
@@ -236,6 +236,16 @@ def _outcome(record: RunRecord) -> None:
         st.success(f"Completed {record.step:,} steps in {duration(summary.get('seconds'))}.{shown}", icon=":material/check_circle:")
 
 
+def _delete(run_id: str) -> None:
+    """Only a finished run is offered for deletion; jobs.delete refuses one that trains again meanwhile."""
+    try:
+        jobs.delete(store(), run_id)
+    except ConfigError as exc:
+        st.toast(plain(exc), icon=":material/warning:")
+    else:
+        st.toast(f"Deleted run {run_id}.", icon=":material/delete:")
+
+
 def _finished_actions(record: RunRecord) -> None:
     has_checkpoint = (store().checkpoint_dir(record.id) / checkpoint.META).is_file()
     with st.container(border=True, horizontal=True, vertical_alignment="center", gap="medium"):
@@ -255,3 +265,7 @@ def _finished_actions(record: RunRecord) -> None:
                                data=functools.partial(export.checkpoint_zip, store(), record.id),
                                file_name=f"{record.id}.zip", mime="application/zip",
                                help="config.json + model.pt + metrics.csv; load it again on the Try page.")
+        with st.popover("Delete", icon=":material/delete:"):  # a popover: one more click, so never by accident
+            st.write("Delete this run for good: its metrics, samples and checkpoint?")
+            st.button("Delete the run", type="primary", key=f"delete-{record.id}", on_click=_delete,
+                      args=(record.id,))
