@@ -9,6 +9,7 @@ Loading uses `torch.load(..., weights_only=True)`: a checkpoint can hold tensors
 """
 from __future__ import annotations
 
+import io
 import json
 import re
 import secrets
@@ -53,8 +54,9 @@ def save(folder: str | Path, model: SequenceModel, config: RunConfig, task: Task
     meta = {"format": FORMAT, "config": config.to_dict(), "task_state": task.state(), "step": step,
             "metrics": metrics or {}, "parameters": model.parameter_count(), "weights": weights}
     text = json.dumps(meta, indent=2, allow_nan=False)
-    with atomic.replacing(folder / weights) as handle:
-        torch.save(state, handle)
+    buffer = io.BytesIO()  # serialised in memory: torch.save into a full disk hides the OSError in a RuntimeError
+    torch.save(state, buffer)
+    atomic.write_bytes(folder / weights, buffer.getbuffer())
     try:
         atomic.write_text(folder / META, text)
     except BaseException:

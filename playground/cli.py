@@ -226,8 +226,9 @@ def cmd_runs(args) -> int:
 
 def delete_runs(store: RunStore, run_ids: list[str], yes: bool, stop_first: bool, delete) -> int:
     """`runs --delete ID...`: asks first (or --yes); a live run is refused unless --stop."""
+    damaged = {d.id for d in store.damaged_runs()}
     for run_id in run_ids:
-        if store.get_run(run_id) is None and run_id not in {d.id for d in store.damaged_runs()}:
+        if run_id not in damaged and store.get_run(run_id) is None:
             raise ConfigError(f"there is no run {run_id!r} in {store.root}")
     if not yes:
         if not sys.stdin.isatty():
