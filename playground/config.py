@@ -252,7 +252,12 @@ def _numbers(part, limits: dict[str, tuple[float, float]]) -> None:
     for name, (low, high) in limits.items():
         value = getattr(part, name)
         if value is not None and not low <= value <= high:
-            raise ConfigError(f"{name} must be between {low:,g} and {high:,g} (got {value:,g})")
+            raise ConfigError(f"{name} must be between {_number(low)} and {_number(high)} (got {_number(value)})")
+
+
+def _number(value: float) -> str:
+    """50,000,000 rather than 5e+07; 0.001 and 1e-12 as they are."""
+    return f"{int(value):,}" if float(value).is_integer() and abs(value) < 1e15 else f"{value:g}"
 
 
 def cores() -> int:

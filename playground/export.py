@@ -84,10 +84,14 @@ def unpack_checkpoint_zip(raw: bytes, destination: Path) -> Path:
                 # a bad CRC, a truncated or encrypted member, an unknown compression method
                 raise CheckpointError(f"this zip is damaged: {name} inside it cannot be read (download it again)") from None
             atomic.write_bytes(destination / name, data)
-    meta = checkpoint.read_meta(destination)  # the format check, before anything tries to load the weights
-    if "weights" in meta:
-        raise CheckpointError("this zip's config.json names another weights file: it was not made by the playground")
-    checkpoint.load(destination)  # the whole check: a damaged entry must never become a choice on Try
+    try:
+        meta = checkpoint.read_meta(destination)  # the format check, before anything tries to load the weights
+        if "weights" in meta:
+            raise CheckpointError("this zip's config.json names another weights file: it was not made by the playground")
+        checkpoint.load(destination)  # the whole check: a damaged entry must never become a choice on Try
+    except CheckpointError as exc:  # say "this zip", not the server's staging folder
+        message = str(exc).replace(str(destination / checkpoint.META), "config.json in this zip")
+        raise CheckpointError(message.replace(str(destination), "this zip")) from None
     return destination
 
 

@@ -36,6 +36,8 @@ class MemoryEstimate:
 
 
 def _size(n: float) -> str:
+    if n >= 2**40:
+        return f"{n / 2**40:,.0f} TiB"
     return f"{n / 2**30:.1f} GiB" if n >= 2**30 else f"{n / 2**20:.0f} MiB"
 
 

@@ -3,9 +3,10 @@ tests/e2e/test_offline_and_names.py), and the page icon needs no font CDN."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 import tomllib
 
-from conftest import ROOT
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_streamlit_config_binds_localhost_and_hides_tracebacks():

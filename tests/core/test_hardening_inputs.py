@@ -9,6 +9,8 @@ import subprocess
 import sys
 import time
 
+from pathlib import Path
+
 import pytest
 
 from playground import cli, jobs, memory, runner
@@ -18,7 +20,7 @@ from playground.data.errors import DataError
 from playground.data.text import characters_needed
 from playground.store import DamagedRunError, RunLiveError, RunStore
 
-from conftest import ROOT, make_config
+ROOT = Path(__file__).resolve().parents[2]
 
 
 # -- item 6: every number finite and in range ------------------------------------------------------------
@@ -40,15 +42,15 @@ from conftest import ROOT, make_config
     ("task", "dataset", "../../x", "not a path"),
     ("task", "dataset", "/etc/passwd", "not a path"),
 ])
-def test_every_invalid_number_is_refused_before_a_run(part, name, value, words):
-    cfg = make_config()
+def test_every_invalid_number_is_refused_before_a_run(part, name, value, words, tiny_config):
+    cfg = tiny_config()
     setattr(getattr(cfg, part), name, value)
     with pytest.raises(ConfigError, match=words):
         cfg.validate()
 
 
-def test_threads_up_to_the_cores_are_fine():
-    make_config(train={"threads": cores()})
+def test_threads_up_to_the_cores_are_fine(tiny_config):
+    tiny_config(train={"threads": cores()})
 
 
 @pytest.mark.parametrize("flags, words", [
@@ -66,11 +68,11 @@ def test_the_cli_refuses_bad_numbers_in_one_line(store, flags, words, capsys, re
 
 
 @pytest.mark.parametrize("value", ["0", "-1", "abc", "2.5"])
-def test_a_bad_max_runs_setting_fails_the_run_with_a_clear_message(store, monkeypatch, value):
+def test_a_bad_max_runs_setting_fails_the_run_with_a_clear_message(store, monkeypatch, value, tiny_config):
     monkeypatch.setenv("PLAYGROUND_MAX_RUNS", value)
     with pytest.raises(ConfigError, match="PLAYGROUND_MAX_RUNS must be a whole number of at least 1"):
         runner.max_parallel_runs()
-    run_id = store.create_run(make_config())
+    run_id = store.create_run(tiny_config())
     assert runner.execute(store, run_id, handle_signals=False) is None  # never queues forever
     record = store.get_run(run_id)
     assert record.status == "failed" and "PLAYGROUND_MAX_RUNS" in record.message
@@ -81,10 +83,10 @@ def test_max_runs_is_read_when_valid(monkeypatch):
     assert runner.max_parallel_runs() == 3
 
 
-def test_a_model_too_large_for_memory_is_refused_with_both_numbers(store, capsys, restore_signals):
-    cfg = make_config(task={"name": "adding"}, model={"hidden": 4096, "layers": 4, "embedding": 4096},
+def test_a_model_too_large_for_memory_is_refused_with_both_numbers(store, capsys, restore_signals, tiny_config):
+    cfg = tiny_config(task={"name": "adding"}, model={"hidden": 4096, "layers": 4, "embedding": 4096},
                       train={"batch_size": 100_000, "seq_len": 100_000})
-    with pytest.raises(ConfigError, match=r"needs about .* GiB .* but only .* of memory is available"):
+    with pytest.raises(ConfigError, match=r"needs about .* TiB .* but only .* of memory is available"):
         runner.prepare(cfg)
     code = cli.main(["train", "--task", "adding", "--hidden", "4096", "--layers", "4", "--batch-size", "100000", "--seq-len", "20000",
                      "--quiet"])
@@ -92,31 +94,31 @@ def test_a_model_too_large_for_memory_is_refused_with_both_numbers(store, capsys
     assert code == 2 and "of memory is available" in err and len(err.strip().splitlines()) == 1
 
 
-def test_the_memory_estimate_counts_parameters_exactly(tiny_task):
+def test_the_memory_estimate_counts_parameters_exactly(tiny_task, tiny_config):
     from playground import models
 
     for arch, init in (("lstm", "orthogonal"), ("gru", "spectral"), ("rnn-tanh", "default")):
-        cfg = make_config(model={"arch": arch, "init": init, "hidden": 24, "layers": 2})
+        cfg = tiny_config(model={"arch": arch, "init": init, "hidden": 24, "layers": 2})
         built = models.build(cfg.model, tiny_task.spec)
         expected = sum(p.numel() for p in built.parameters()) + sum(b.numel() for b in built.buffers())
         assert memory.count_parameters(cfg, tiny_task.spec) == expected
-    small = memory.estimate(make_config(), tiny_task.spec)
-    big = memory.estimate(make_config(train={"batch_size": 64}), tiny_task.spec)
+    small = memory.estimate(tiny_config(), tiny_task.spec)
+    big = memory.estimate(tiny_config(train={"batch_size": 64}), tiny_task.spec)
     assert big.activation_bytes == 16 * small.activation_bytes  # batch 4 -> 64
     assert small.total_bytes < 50 * 2**20
 
 
-def test_memory_limit_from_the_environment(monkeypatch, tiny_task):
+def test_memory_limit_from_the_environment(monkeypatch, tiny_task, tiny_config):
     monkeypatch.setenv("PLAYGROUND_MEMORY_LIMIT", "1000")
     with pytest.raises(ConfigError, match="only 0 MiB of memory is available"):
-        memory.check_fits(make_config(), tiny_task.spec)
+        memory.check_fits(tiny_config(), tiny_task.spec)
     monkeypatch.setenv("PLAYGROUND_MEMORY_LIMIT", "lots")
     with pytest.raises(ConfigError, match="PLAYGROUND_MEMORY_LIMIT must be a number"):
-        memory.check_fits(make_config(), tiny_task.spec)
+        memory.check_fits(tiny_config(), tiny_task.spec)
 
 
 # -- item 7: upload limits --------------------------------------------------------------------------------
-def test_the_upload_minimum_is_what_a_default_run_needs(store):
+def test_the_upload_minimum_is_what_a_default_run_needs(store, tiny_config):
     from playground.config import TaskConfig, TrainConfig
 
     assert uploads.MIN_CHARACTERS == characters_needed(TrainConfig().batch_size, TrainConfig().seq_len,
@@ -125,7 +127,7 @@ def test_the_upload_minimum_is_what_a_default_run_needs(store):
     with pytest.raises(DataError, match="at least 2,312"):
         uploads.save_upload(text.encode(), "short.txt")
     saved = uploads.save_upload((text * 2).encode(), "long-enough.txt")
-    task_cfg = make_config(task={"dataset": saved.name, "max_chars": None},
+    task_cfg = tiny_config(task={"dataset": saved.name, "max_chars": None},
                            train={"batch_size": 32, "seq_len": 64})
     runner.prepare(task_cfg)  # what the upload check accepted, a default-sized run trains on
 
@@ -144,11 +146,11 @@ def _damage(store: RunStore, run_id: str, **columns) -> None:
             db.execute(f"UPDATE runs SET {column} = ? WHERE id = ?", (value, run_id))
 
 
-def test_a_damaged_row_is_listed_as_damaged_and_hides_nothing(store, capsys):
-    good = store.create_run(make_config(name="good one"))
-    bad_config = store.create_run(make_config())
-    bad_summary = store.create_run(make_config())
-    bad_live = store.create_run(make_config())
+def test_a_damaged_row_is_listed_as_damaged_and_hides_nothing(store, capsys, tiny_config):
+    good = store.create_run(tiny_config(name="good one"))
+    bad_config = store.create_run(tiny_config())
+    bad_summary = store.create_run(tiny_config())
+    bad_live = store.create_run(tiny_config())
     _damage(store, bad_config, config="{not json")
     _damage(store, bad_summary, summary="[1, 2")
     _damage(store, bad_live, status="running", pid=os.getpid(), config=json.dumps({"model": {"arch": 5}}))
@@ -168,9 +170,9 @@ def test_a_damaged_row_is_listed_as_damaged_and_hides_nothing(store, capsys):
 
 
 # -- item 8: deleting a run that trains -----------------------------------------------------------------
-def test_deleting_a_training_run_is_refused_or_stops_it_first(job_store, subprocess_env, wait, capsys):
+def test_deleting_a_training_run_is_refused_or_stops_it_first(job_store, subprocess_env, wait, capsys, tiny_config):
     store = job_store
-    run_id = jobs.start(store, make_config(train={"steps": 1_000_000, "eval_every": 50}))
+    run_id = jobs.start(store, tiny_config(train={"steps": 1_000_000, "eval_every": 50}))
     wait(lambda: store.metrics(run_id, "train"), timeout=60, what="the run to train")
     pid = store.get_run(run_id).pid
 
@@ -188,8 +190,8 @@ def test_deleting_a_training_run_is_refused_or_stops_it_first(job_store, subproc
         assert db.execute("SELECT COUNT(*) FROM metrics WHERE run_id = ?", (run_id,)).fetchone()[0] == 0
 
 
-def test_runs_delete_asks_first(store, monkeypatch, capsys):
-    run_id = store.create_run(make_config())
+def test_runs_delete_asks_first(store, monkeypatch, capsys, tiny_config):
+    run_id = store.create_run(tiny_config())
     store.update_run(run_id, status="completed")
     result = subprocess.run([sys.executable, "-m", "playground", "runs", "--delete", run_id], cwd=ROOT,
                             env={**os.environ, "PLAYGROUND_HOME": str(store.root), "PYTHONPATH": str(ROOT)},

@@ -136,13 +136,11 @@ def test_a_full_disk_keeps_no_truncated_upload(small_disk, monkeypatch):
     assert list(datasets_dir().iterdir()) == []  # no truncated dataset, no temporary file
 
 
-def test_a_run_on_a_full_disk_ends_failed_and_runs_still_lists(small_disk, monkeypatch, capsys):
+def test_a_run_on_a_full_disk_ends_failed_and_runs_still_lists(small_disk, monkeypatch, capsys, tiny_config):
     monkeypatch.setenv("PLAYGROUND_HOME", str(small_disk / "home"))
     store = RunStore()
-    from conftest import make_config  # tests/core/conftest.py
-
     # a checkpoint of this model is ~2.4 MB: the metrics fit in the space left, the checkpoint does not
-    cfg = make_config(model={"hidden": 384}, train={"steps": 6, "checkpoint_every": 3})
+    cfg = tiny_config(model={"hidden": 384}, train={"steps": 6, "checkpoint_every": 3})
     run_id = store.create_run(cfg)
     fill(small_disk, 1_200_000)
     assert runner.execute(store, run_id, handle_signals=False) is None  # no exception escapes
