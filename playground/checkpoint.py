@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import secrets
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,6 +71,24 @@ def save(folder: str | Path, model: SequenceModel, config: RunConfig, task: Task
     return folder
 
 
+def publish(folder: str | Path, destination: str | Path) -> Path:
+    """Give the checkpoint in the staging `folder` the fixed layout shipped models use (model.pt + config.json,
+    with anything else it holds, a model card say) and put it at `destination` in place of what was there.
+    A reader meanwhile sees the old folder, then for an instant none, then the new one: never a mix."""
+    folder, destination = Path(folder), Path(destination)
+    meta = read_meta(folder)
+    os.replace(weights_path(folder, meta), folder / WEIGHTS)
+    meta.pop("weights", None)
+    atomic.write_text(folder / META, json.dumps(meta, indent=2, allow_nan=False))
+    old = destination.with_name(f".{destination.name}.old")
+    shutil.rmtree(old, ignore_errors=True)
+    if destination.exists():
+        os.replace(destination, old)
+    os.replace(folder, destination)
+    shutil.rmtree(old, ignore_errors=True)
+    return destination
+
+
 def _weights_name_or_none(folder: Path) -> str | None:
     try:
         return weights_file(folder).name
@@ -114,6 +134,7 @@ def load(folder: str | Path, device: torch.device | str = "cpu") -> Loaded:
     try:
         config = RunConfig.from_dict(meta["config"])
         task = tasks.build(config.task, state=meta.get("task_state") or None, train=config.train)
+        _check_size(folder, config, task.spec)
         model = models.build(config.model, task.spec)
     # a file may hold anything: a vocabulary of the wrong type raises TypeError or AttributeError deep in a task
     except (KeyError, TypeError, ValueError, AttributeError, IndexError, ConfigError, DataError) as exc:
@@ -126,6 +147,18 @@ def load(folder: str | Path, device: torch.device | str = "cpu") -> Loaded:
         raise CheckpointError(f"the weights in {folder} do not fit the saved configuration: {first}") from None
     model.to(device).eval()
     return Loaded(model, task, config, meta)
+
+
+def _check_size(folder: Path, config: RunConfig, spec: dict) -> None:
+    """A description may promise a model far larger than its weights (a vocabulary of millions): count its
+    parameters without allocating them, and refuse one whose weights alone would not fit in memory."""
+    from . import memory  # here: memory builds models on the meta device
+
+    parameters = memory.count_parameters(config, spec)
+    free = memory.available_bytes("cpu")
+    if free is not None and parameters * memory.BYTES_PER_VALUE > free:
+        raise CheckpointError(f"{folder} describes a model of {parameters:,} parameters, more than the memory "
+                              f"available ({free / 2**30:.1f} GiB) can hold")
 
 
 def load_weights(path: Path) -> dict:

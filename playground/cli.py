@@ -198,7 +198,7 @@ def write_metrics(path: Path, store: RunStore, run_id: str) -> None:
         "sample": last_eval.get("sample", ""),
     }
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(out, indent=2))
+    atomic.write_text(path, json.dumps(out, indent=2))
 
 
 def cmd_runs(args) -> int:
@@ -252,7 +252,7 @@ def cmd_eval(args) -> int:
         print(f"{key:24} {value:.4f}" if isinstance(value, float) else f"{key:24} {value}")
     if args.metrics_out:
         args.metrics_out.parent.mkdir(parents=True, exist_ok=True)
-        args.metrics_out.write_text(json.dumps(metrics, indent=2))
+        atomic.write_text(args.metrics_out, json.dumps(metrics, indent=2))
     return 0
 
 

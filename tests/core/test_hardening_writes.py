@@ -161,3 +161,23 @@ def test_the_cli_says_one_line_on_a_full_disk(small_disk, monkeypatch, capsys):
     err = capsys.readouterr().err
     assert code == 2 and "no space left" in err and "Traceback" not in err
     assert len(err.strip().splitlines()) <= 2  # "run ID: ..." and the one error line
+
+
+def test_publish_replaces_a_shipped_folder_as_one_unit(tmp_path, tiny_config, monkeypatch):
+    from playground import models, tasks
+
+    cfg = tiny_config()
+    task = tasks.build(cfg.task)
+    destination = tmp_path / "pretrained" / "char-tiny"
+    for step in (1, 2):  # the second replaces the first
+        staging = checkpoint.save(tmp_path / "pretrained" / f".staging-{step}", models.build(cfg.model, task.spec),
+                                  cfg, task, step)
+        atomic.write_text(staging / "README.md", f"card {step}")
+        checkpoint.publish(staging, destination)
+    assert sorted(p.name for p in destination.iterdir()) == ["README.md", "config.json", "model.pt"]
+    assert checkpoint.load(destination).meta["step"] == 2 and (destination / "README.md").read_text() == "card 2"
+    assert sorted(p.name for p in destination.parent.iterdir()) == ["char-tiny"]  # no staging or old folder left
+
+    monkeypatch.setenv("PLAYGROUND_MEMORY_LIMIT", "1000")  # a description promising more than memory holds
+    with pytest.raises(checkpoint.CheckpointError, match="more than the memory available"):
+        checkpoint.load(destination)
