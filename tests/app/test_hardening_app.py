@@ -16,6 +16,8 @@ from playground.store import RunStore
 
 from app_helpers import no_exception, open_page, texts, tiny_config
 
+pytestmark = pytest.mark.filterwarnings("ignore:Detected pickle protocol:UserWarning")  # the pickled-code case
+
 
 @pytest.fixture(scope="module")
 def good_zip(tmp_path_factory) -> bytes:
