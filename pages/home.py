@@ -3,6 +3,7 @@
 import streamlit as st
 
 from playground import devices, jobs, pretrained, runner
+from playground.config import ConfigError
 from ui.context import store
 from ui.polling import live_section
 from ui.runs import run_label, status_text
@@ -45,8 +46,11 @@ st.markdown(
     "Train recurrent networks (vanilla **RNNs** with tanh or ReLU, **LSTMs**, **GRUs**) on text, live, and see "
     "what their gradients do: why a plain RNN forgets, why a large step explodes, and what gradient clipping "
     "changes. Every chart is measured on a real model training right now.")
-st.caption(f"Training runs on **{devices.describe()}**. Up to {runner.max_parallel_runs()} runs train at once; "
-           "more wait in a queue. Runs keep training when you close or reload the page.")
+try:
+    cap = f"Up to {runner.max_parallel_runs()} runs train at once; more wait in a queue."
+except ConfigError as exc:  # a server setting: say what is wrong with it instead of failing the page
+    cap = plain(str(exc))
+st.caption(f"Training runs on **{devices.describe()}**. {cap} Runs keep training when you close or reload the page.")
 
 started = st.session_state.pop("home_started", None)
 if started:  # set by the button's callback: go and watch it

@@ -173,3 +173,15 @@ def test_a_finished_run_can_be_deleted_in_the_app(home):
     no_exception(at)
     assert store.get_run(run_id) is None and not store.checkpoint_dir(run_id).exists()
     assert not any(option.endswith(run_id[-4:]) for option in at.selectbox(key="run").options)
+
+
+def test_a_bad_max_runs_setting_is_a_message_on_home_and_train(home, monkeypatch):
+    monkeypatch.setenv("PLAYGROUND_MAX_RUNS", "abc")
+    at = open_page("pages/home.py")
+    no_exception(at)
+    assert "PLAYGROUND\\_MAX\\_RUNS must be a whole number" in texts(at.caption)
+    at = open_page("pages/train.py", {"hidden": "16", "embedding": "8", "batch": "8", "seq_len": "16", "steps": "5"})
+    next(b for b in at.button if "Start training" in b.label).click().run()
+    no_exception(at)
+    assert "PLAYGROUND\\_MAX\\_RUNS must be a whole number" in texts(at.error)
+    assert RunStore().list_runs() == []
