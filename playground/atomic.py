@@ -24,7 +24,8 @@ def no_space(exc: BaseException) -> bool:
 
 
 def disk_full_message(path: str | Path) -> str:
-    return f"no space left on the disk that holds {Path(path).parent}: free some space and try again"
+    """Said to users, in the app too: names the file, never the server's folders."""
+    return f"no space left on the disk for {Path(path).name}: free some space and try again"
 
 
 @contextmanager
