@@ -1,7 +1,7 @@
 """`python -m playground lab flow|twins|sweep`: the gradient lab from the terminal.
 
     lab flow  --arch rnn-tanh --arch lstm --spectral-radius 0.9 --spectral-radius 1.2
-    lab twins                       (an exploding tanh RNN on the adding problem; any train flag changes it)
+    lab twins                       (an IRNN on temporal-order whose gradients explode; any train flag changes it)
     lab twins --arch lstm --task adding --seq-len 100 --norm-threshold 1 --value-threshold 0.05
     lab sweep --task adding --archs rnn-tanh lstm --seq-lens 10 20 40
     lab sweep --background ...      (start the runs as jobs; the app's Gradients page follows them)
@@ -44,8 +44,10 @@ def add_lab_parser(sub) -> None:
 
     t = experiments.add_parser("twins", help="train one model three times: no clipping, clip by norm, clip by value")
     add_train_arguments(t)
-    t.add_argument("--norm-threshold", type=float, default=1.0, help="clip-by-norm twin's max global norm (default 1)")
-    t.add_argument("--value-threshold", type=float, default=0.1, help="clip-by-value twin's max |gradient| (default 0.1)")
+    t.add_argument("--norm-threshold", type=float, default=lab.TWINS_NORM_THRESHOLD,
+                   help=f"clip-by-norm twin's max global norm (default {lab.TWINS_NORM_THRESHOLD:g})")
+    t.add_argument("--value-threshold", type=float, default=lab.TWINS_VALUE_THRESHOLD,
+                   help=f"clip-by-value twin's max |gradient| (default {lab.TWINS_VALUE_THRESHOLD:g})")
     _add_group_options(t)
 
     s = experiments.add_parser("sweep", help="train each architecture at each T; held-out metric against T")
@@ -121,12 +123,13 @@ def cmd_twins(args) -> int:
         if not run_ids:
             return 0
     twins = lab.summarize_twins(store, run_ids)
-    print(f"{'twin':56} {'status':10} {'steps':>6} {'clipped':>8} {'diverged':>9} {'final loss':>11} "
-          f"{'max |g|':>10} {'max |g| clipped':>16}")
+    metric = twins[0].metric if twins else "metric"
+    print(f"{'twin':60} {'status':10} {'steps':>6} {'clipped':>8} {'diverged':>9} {'final loss':>11} "
+          f"{'max |g|':>10} {'held-out ' + metric:>22} {'chance':>7}")
     for t in twins:
         diverged = f"step {t.diverged_at}" if t.diverged else "no"
-        print(f"{t.name[:56]:56} {t.status:10} {t.steps:>6} {t.clipped_steps:>8} {diverged:>9} "
-              f"{_number(t.final_loss):>11} {_number(t.max_grad_norm):>10} {_number(t.max_grad_norm_clipped):>16}")
+        print(f"{t.name[:60]:60} {t.status:10} {t.steps:>6} {t.clipped_steps:>8} {diverged:>9} "
+              f"{_number(t.final_loss):>11} {_number(t.max_grad_norm):>10} {_number(t.value):>22} {_number(t.chance):>7}")
     _write_json(args.metrics_out, [{k: v for k, v in asdict(t).items()} for t in twins])
     return 0
 
