@@ -22,6 +22,7 @@ from .data.errors import DataError
 from .store import RunStore
 from .tasks import METRIC_UNITS, TASKS
 from .tasks.translation import attention_text
+from .train import diagnostics
 from .train.trainer import Callback
 
 EXIT_CODES = {"completed": 0, "stopped": 0, "diverged": 3}
@@ -178,6 +179,11 @@ def check_run(cfg: RunConfig) -> None:
     runner.prepare(cfg)
 
 
+# the state Jacobian's readouts per layer (train/state_jacobian.py) and the block's largest singular value
+JACOBIAN_READOUTS = ("block_singular_value", "jacobian_radius", "jacobian_norm", "gradient_growth_per_step",
+                     "effective_memory")
+
+
 def write_metrics(path: Path, store: RunStore, run_id: str) -> None:
     """The run's results as JSON: headline numbers plus per-step gradient norms and the last gradient flow."""
     record = store.get_run(run_id)
@@ -193,7 +199,8 @@ def write_metrics(path: Path, store: RunStore, run_id: str) -> None:
         "grad_norm": [r["grad_norm"] for r in steps],
         "grad_norm_clipped": [r["grad_norm_clipped"] for r in steps],
         "gradient_flow": last_eval.get("gradient_flow", []),
-        "spectral_radius": last_eval.get("spectral_radius", {}),
+        "spectral_radius": last_eval.get("spectral_radius", {}),  # the block radius: W_hh's candidate block if gated
+        **{key: last_eval.get(key, {}) for key in JACOBIAN_READOUTS},
         "sample": last_eval.get("sample", ""),
     }
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -223,12 +230,30 @@ def cmd_eval(args) -> int:
     cfg = loaded.config
     metrics = loaded.task.evaluate(loaded.model, cfg.train.batch_size, cfg.train.seq_len)
     metrics.update(ref=args.ref, step=loaded.meta.get("step"), device=str(next(loaded.model.parameters()).device))
+    metrics.update(gradient_readouts(loaded.model, loaded.task, cfg))
     for key, value in metrics.items():
-        print(f"{key:24} {value:.4f}" if isinstance(value, float) else f"{key:24} {value}")
+        print(f"{key:24} {value:.4f}" if isinstance(value, float) else f"{key:24} {_readout_text(value)}")
     if args.metrics_out:
         args.metrics_out.parent.mkdir(parents=True, exist_ok=True)
         args.metrics_out.write_text(json.dumps(metrics, indent=2))
     return 0
+
+
+EVAL_JACOBIANS = 16  # full state Jacobians per layer behind `eval`'s jacobian_radius (training takes fewer)
+
+
+def gradient_readouts(model, task, cfg: RunConfig) -> dict:
+    """The block radius, its largest singular value and the state Jacobian's readouts on the held-out probe."""
+    probe = task.probe_batch(cfg.train.batch_size, cfg.train.seq_len)
+    return {"block_radius": diagnostics.spectral_radii(model),
+            **diagnostics.block_singular_values_and_jacobian(model, probe, max_positions=EVAL_JACOBIANS)}
+
+
+def _readout_text(value) -> str:
+    """{layer: number} as 'l0 1.17, l1 0.98'; anything else as it is."""
+    if isinstance(value, dict) and all(isinstance(v, (int, float)) or v is None for v in value.values()):
+        return ", ".join(f"{k} {'-' if v is None else f'{v:.4g}'}" for k, v in value.items()) or "-"
+    return str(value)
 
 
 def cmd_sample(args) -> int:
