@@ -14,6 +14,7 @@ from playground.config import CLIP_MODES
 from playground.runner import describe_clip
 from playground.store import RunRecord
 from playground.summaries import baseline_loss, headline_metric
+from playground.tasks import TASKS
 
 from .context import history, store
 from .plot import plot
@@ -129,6 +130,12 @@ def _progress(record: RunRecord, hist) -> None:
     st.progress(min(step / total, 1.0), text=text)
 
 
+def loss_unit(record: RunRecord) -> str:
+    """What the run's loss measures, as its task says."""
+    task = TASKS.get(record.config.task.name)
+    return task.loss_unit if task else "the task's loss"
+
+
 def _numbers(record: RunRecord, hist) -> None:
     metric = headline_metric(record)
     last_step = hist.steps[-1] if hist.steps else {}
@@ -138,7 +145,7 @@ def _numbers(record: RunRecord, hist) -> None:
     recent = recent[np.isfinite(recent)]
     columns = st.columns(6)
     columns[0].metric("Train loss", number(float(recent.mean()) if recent.size else None),
-                      help="Mean of the last 20 steps, in nats per character.")
+                      help=f"Mean of the last 20 steps, in {loss_unit(record)}.")
     columns[1].metric("Validation loss", number(hist.last("val_loss", "evals")),
                       help="On held-out text the model never trains on.")
     baseline = baseline_loss(hist.evals[-1]) if hist.evals else None
@@ -177,6 +184,18 @@ def _charts(record: RunRecord, hist) -> None:
         plot(charts.gradient_flow_heatmap(flow_steps, flows, revision=revision), key=f"flow-{record.id}")
         st.caption("How much the loss at the last time step T depends on each earlier input x_t. Dark at the "
                    "bottom (early t): the gradient vanishes before it gets there.")
+    jacobian = hist.jacobian_series()
+    if jacobian:
+        plot(charts.layer_readout_figure(jacobian, "The state Jacobian over training", "per step",
+                                         revision=revision), key=f"jacobian-{record.id}")
+        st.caption(JACOBIAN_CAPTION)
+
+
+JACOBIAN_CAPTION = (
+    "What gradients meet at each step back: the state Jacobian ∂s_t/∂s_{t-1} on held-out sequences (s = h, or (h, c) "
+    "for an LSTM). Its mean spectral radius per layer, and the measured growth of a backpropagated gradient per step "
+    "(below 1: it shrinks, e-fold every 1/(−ln growth) steps; above 1: it grows). The block radius beside them is "
+    "ρ of W_hh (of its candidate block alone for an LSTM or GRU): not the factor gradients meet.")
 
 
 def _samples(record: RunRecord, hist) -> None:

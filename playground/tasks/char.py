@@ -41,6 +41,7 @@ class CharTask(Task):
     name = "char"
     carries_state = True
     headline_metric = "bits_per_char"
+    loss_unit = "nats per character (cross-entropy)"
 
     def __init__(self, cfg: TaskConfig, state: dict | None = None, text: str | None = None) -> None:
         """With `state` (from a checkpoint) the vocabulary is fixed and the text is loaded lazily."""
