@@ -67,7 +67,10 @@ class FlowAtInit:
     flow: list[float]  # ||dL_T/dx_t|| by lag: flow[k] is for t = T - 1 - k (flow[0] is the last step)
     theory: list[float]  # a linearised vanilla RNN: flow[0] * radius^lag
     decay_rate: float | None  # the measured per-step factor (log-linear fit): < 1 vanishes, > 1 explodes
-    measured_radius: dict[str, float] = field(default_factory=dict)  # the spectral radius of each layer's W_hh
+    measured_radius: dict[str, float] = field(default_factory=dict)  # the block radius of each layer's W_hh
+    causal: bool = True  # lag is distance back from the loss (False for a bidirectional core: no rate is fitted)
+    largest_singular_value: dict[str, float] = field(default_factory=dict)  # of each layer's W_hh block
+    jacobian: dict[str, dict] = field(default_factory=dict)  # the state Jacobian's readouts (train/state_jacobian.py)
 
     @property
     def lags(self) -> list[int]:
@@ -75,7 +78,9 @@ class FlowAtInit:
 
     @property
     def verdict(self) -> str:
-        """'vanishes', 'explodes' or 'holds', from the fitted per-step factor."""
+        """'vanishes', 'explodes' or 'holds', from the fitted per-step factor ('no rate' where lag is not distance)."""
+        if not self.causal:
+            return "no rate"
         if self.decay_rate is None:
             return "vanishes"  # every gradient underflowed to zero
         if self.decay_rate < VANISHES_BELOW:
@@ -92,7 +97,8 @@ class FlowAtInit:
     def to_dict(self) -> dict:
         return {"arch": self.arch, "spectral_radius": self.spectral_radius, "seq_len": self.seq_len,
                 "flow": self.flow, "theory": self.theory, "decay_rate": self.decay_rate, "verdict": self.verdict,
-                "steps_per_decade": self.steps_per_decade, "measured_radius": self.measured_radius}
+                "steps_per_decade": self.steps_per_decade, "measured_radius": self.measured_radius,
+                "causal": self.causal, "largest_singular_value": self.largest_singular_value, **self.jacobian}
 
 
 def flow_config(arch: str, spectral_radius: float, seq_len: int = 100, hidden: int = 64, task: str = "adding",
@@ -110,7 +116,11 @@ def gradient_flow_at_init(arch: str, spectral_radius: float = 1.0, seq_len: int 
 
     The model is built from `seed` with init "spectral" (W_hh rescaled to `spectral_radius`) and probed
     on up to 8 held-out sequences of the task. For a tanh RNN each step back multiplies the gradient by
-    W_hh^T diag(tanh'), so it shrinks at least as fast as radius^lag when radius < 1; above 1 it can grow.
+    W_hh^T diag(tanh'). The spectral radius alone bounds nothing: for a non-normal W_hh a product of such
+    factors can grow even with radius < 1. What guarantees vanishing is a largest singular value of W_hh
+    below 1 (|tanh'| <= 1; Pascanu et al. 2013), so both are reported, beside the state Jacobian's measured
+    radius and growth per step. radius^lag is the linear, normal-matrix picture the measurement is set against.
+    For a ReLU RNN half the units are typically off (ReLU' = 0), so the measured factor is well below radius.
     """
     cfg = flow_config(arch, spectral_radius, seq_len, hidden, task, seed, **model_settings)
     task_obj, model = runner.prepare(cfg)
@@ -118,8 +128,10 @@ def gradient_flow_at_init(arch: str, spectral_radius: float = 1.0, seq_len: int 
     oldest_first = diagnostics.gradient_flow(model, probe)
     flow = list(reversed(oldest_first))
     theory = [flow[0] * spectral_radius ** lag for lag in range(len(flow))]
-    return FlowAtInit(arch, spectral_radius, seq_len, flow, theory, diagnostics.decay_rate(oldest_first),
-                      diagnostics.spectral_radii(model))
+    causal = model.causal_flow
+    return FlowAtInit(arch, spectral_radius, seq_len, flow, theory,
+                      diagnostics.decay_rate(oldest_first) if causal else None, diagnostics.spectral_radii(model),
+                      causal, diagnostics.block_singular_values(model), diagnostics.state_jacobian(model, probe))
 
 
 # -- clipping twins ------------------------------------------------------------------------------------------

@@ -86,11 +86,21 @@ def cmd_flow(args) -> int:
     for header, r in zip(headers, results):
         rate = "-" if r.decay_rate is None else f"{r.decay_rate:.3f}"
         decade = "" if r.steps_per_decade is None else f" (x10 every {r.steps_per_decade:.1f} steps)"
-        print(f"{header:>20}: per-step factor {rate}: {r.verdict}{decade}")
+        print(f"{header:>20}: per-step factor {rate}: {r.verdict}{decade}; {_layer0(r)}")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps([r.to_dict() for r in results], indent=2))
     return 0
+
+
+def _layer0(r) -> str:
+    """The first layer's block radius, largest singular value, Jacobian radius and growth per step, in words."""
+    parts = [f"block radius {_number(r.measured_radius.get('l0'))}",
+             f"largest singular value {_number(r.largest_singular_value.get('l0'))}"]
+    if r.jacobian:
+        parts += [f"Jacobian radius {_number(r.jacobian['jacobian_radius'].get('l0'))}",
+                  f"gradient growth {_number(r.jacobian['gradient_growth_per_step'].get('l0'))}/step"]
+    return ", ".join(parts)
 
 
 # -- twins and sweeps ------------------------------------------------------------------------------------------
