@@ -57,4 +57,4 @@ class Task:
         return {}
 
 
-HIGHER_IS_BETTER = {"accuracy", "exact_match", "token_accuracy", "bleu", "word_accuracy", "colour_attention"}
+HIGHER_IS_BETTER = {"accuracy", "exact_match", "token_accuracy", "bleu", "chrf", "word_accuracy", "colour_attention"}
