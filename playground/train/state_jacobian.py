@@ -15,7 +15,8 @@ eigenvalues are those of the layers' blocks):
 
 The core is stepped one position at a time through its own forward (fused kernels included), so every
 cell, the reservoir too, is measured the same way. A bidirectional core has no single direction of time
-for its state to run along: nothing is measured there.
+for its state to run along, and an attentive decoder reads a glimpse of its memory besides its input and
+state at every step: nothing is measured there.
 """
 from __future__ import annotations
 
@@ -41,13 +42,15 @@ def _pack(parts: list[Tensor], like) -> object:
 
 
 def _capture_core_input(model: SequenceModel, batch: dict[str, Tensor]):
-    """(x, initial state) the core sees on this batch (the state None when it starts from zeros)."""
+    """(x, initial state) the core sees on this batch (the state None when it starts from zeros); (None, None)
+    where it reads more than those at each step (an attentive decoder's glimpse of the image)."""
     seen = []
 
-    def capture(module, args):
-        seen.append((args[0], args[1] if len(args) > 1 else None))
+    def capture(module, args, kwargs):
+        extra = len(args) > 2 or any(value is not None for key, value in kwargs.items() if key != "state")
+        seen.append((None, None) if extra else (args[0], args[1] if len(args) > 1 else kwargs.get("state")))
 
-    handle = model.core.register_forward_pre_hook(capture)
+    handle = model.core.register_forward_pre_hook(capture, with_kwargs=True)
     try:
         with torch.no_grad():
             model.last_step_loss(batch)
