@@ -22,6 +22,7 @@ from .data.errors import DataError
 from .store import RunStore
 from .tasks import METRIC_UNITS, TASKS
 from .tasks.translation import attention_text
+from .models.echo_state import echo_state_warning
 from .train import diagnostics
 from .train.trainer import Callback
 
@@ -77,6 +78,8 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--input-scaling", type=float, help=f"esn: input weights uniform in +-this (default {d_model.input_scaling})")
     p.add_argument("--sparsity", type=float, help=f"esn: share of zero reservoir connections (default {d_model.sparsity})")
     p.add_argument("--ridge", type=float, help=f"esn: L2 penalty of the ridge readout (default {d_model.ridge})")
+    p.add_argument("--washout", type=int, help=f"esn: first steps of a sequence the readout is not fitted on "
+                                               f"(default {d_model.washout})")
     p.add_argument("--test-sequences", type=int, help=f"long-memory tasks: held-out sequences per T (default {d_task.test_sequences})")
     p.add_argument("--markers", type=int, choices=(2, 3), help=f"temporal-order: markers to order (default {d_task.markers})")
     p.add_argument("--copy-length", type=int, help=f"copy: symbols to reproduce (default {d_task.copy_length})")
@@ -118,7 +121,7 @@ FLAG_FIELDS = {
     "tokenization": ("task", "tokenization"), "max_len": ("task", "max_len"), "pairs": ("task", "pairs"),
     "data_seed": ("task", "data_seed"),
     "leak_rate": ("model", "leak_rate"), "input_scaling": ("model", "input_scaling"), "sparsity": ("model", "sparsity"),
-    "ridge": ("model", "ridge"), "test_sequences": ("task", "test_sequences"), "markers": ("task", "markers"),
+    "ridge": ("model", "ridge"), "washout": ("model", "washout"), "test_sequences": ("task", "test_sequences"), "markers": ("task", "markers"),
     "copy_length": ("task", "copy_length"), "stop_when_solved": ("train", "stop_when_solved"),
     "steps": ("train", "steps"), "batch_size": ("train", "batch_size"), "seq_len": ("train", "seq_len"),
     "lr": ("train", "lr"), "optimizer": ("train", "optimizer"), "clip": ("train", "clip"),
@@ -168,6 +171,9 @@ def cmd_train(args) -> int:
     record = store.get_run(run_id)
     if record.status == "failed":
         print(f"error: {record.message}", file=sys.stderr)
+    warning = echo_state_warning(store.metrics(run_id, "eval"))
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr)
     if args.metrics_out:
         write_metrics(args.metrics_out, store, run_id)
     return EXIT_CODES.get(record.status, 2)
@@ -201,6 +207,7 @@ def write_metrics(path: Path, store: RunStore, run_id: str) -> None:
         "gradient_flow": last_eval.get("gradient_flow", []),
         "spectral_radius": last_eval.get("spectral_radius", {}),  # the block radius: W_hh's candidate block if gated
         **{key: last_eval.get(key, {}) for key in JACOBIAN_READOUTS},
+        **({"echo_state": last_eval["echo_state"]} if "echo_state" in last_eval else {}),
         "sample": last_eval.get("sample", ""),
     }
     path.parent.mkdir(parents=True, exist_ok=True)

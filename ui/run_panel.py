@@ -13,6 +13,7 @@ from playground import charts, checkpoint, export, jobs
 from playground.config import CLIP_MODES
 from playground.runner import describe_clip
 from playground.store import RunRecord
+from playground.models.echo_state import echo_state_warning
 from playground.summaries import baseline_loss, headline_metric
 from playground.tasks import TASKS
 
@@ -157,6 +158,9 @@ def _numbers(record: RunRecord, hist) -> None:
     columns[4].metric("Clipped steps", "–" if fraction is None else f"{fraction:.0%}", help=f"Clipping now: {clip_now}.")
     speed = hist.last("tokens_per_s")
     columns[5].metric("Tokens / s", "–" if speed is None else f"{speed:,.0f}", help=f"On {record.device or 'its device'}.")
+    warning = echo_state_warning(hist.evals)
+    if warning:
+        st.warning(warning[0].upper() + warning[1:] + ".", icon=":material/waves:")
 
 
 def _charts(record: RunRecord, hist) -> None:

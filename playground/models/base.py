@@ -51,5 +51,9 @@ class SequenceModel(nn.Module):
         after which the model has learned from the batch (no gradients involved)."""
         raise NotImplementedError
 
+    def diagnostics(self, probe: dict[str, Tensor]) -> dict:
+        """Readouts of this kind of model for every evaluation record (an ESN: its echo-state check); {} here."""
+        return {}
+
     def parameter_count(self) -> int:
         return sum(p.numel() for p in self.parameters())

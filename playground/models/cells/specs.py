@@ -70,4 +70,5 @@ ESN = CellSpec(
     note="Nothing recurrent learns: the reservoir's memory is set by its spectral radius ρ(W), leak rate a and "
          "size; only the linear readout is fitted, in closed form, so no gradient can vanish or explode.",
     code="Reservoir._run_direction", trains_by_gradient=False,
-    settings=("layers", "hidden", "bidirectional", "spectral_radius", "leak_rate", "input_scaling", "sparsity", "ridge"))
+    settings=("layers", "hidden", "bidirectional", "spectral_radius", "leak_rate", "input_scaling", "sparsity", "ridge",
+              "washout"))
