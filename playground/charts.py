@@ -112,12 +112,15 @@ def empty_figure(title: str, message: str, height: int = HEIGHT) -> go.Figure:
 
 # -- one run, live -------------------------------------------------------------------------------
 def loss_figure(steps: Sequence, loss: Sequence, eval_steps: Sequence = (), val_loss: Sequence = (), *,
-                baseline: float | None = None, diverged_at: int | None = None, revision: str | None = None) -> go.Figure:
-    """Training loss (raw and smoothed), validation loss, the uniform-guess baseline, and divergence."""
+                baseline: float | None = None, diverged_at: int | None = None, revision: str | None = None,
+                unit: str = "nats per token") -> go.Figure:
+    """Training loss (raw and smoothed), validation loss, the uniform-guess baseline, and divergence.
+    `unit` is what the task's loss measures (Task.loss_unit), for the title."""
     x, y = np.asarray(steps, dtype=float), as_array(loss)
+    title = f"Loss ({unit})"
     if x.size == 0:
-        return empty_figure("Loss (nats per token)", "waiting for the first training step...")
-    spec = Spec("Loss (nats per token)", "training step", "loss", revision=revision)
+        return empty_figure(title, "waiting for the first training step...")
+    spec = Spec(title, "training step", "loss", revision=revision)
     xs, ys = downsample(x, y)
     spec.trace(x=xs, y=ys, name="train loss", mode="lines", line={"color": BEFORE, "width": 1})
     xs, ys = downsample(x, smooth(y))

@@ -171,8 +171,10 @@ def _charts(record: RunRecord, hist) -> None:
     with left:
         plot(charts.loss_figure(steps, hist.column("loss"), hist.step_numbers("evals"),
                                            hist.column("val_loss", "evals"), baseline=baseline,
-                                           diverged_at=diverged_at, revision=revision), key=f"loss-{record.id}")
-        st.caption("Validation above train and rising: the model memorises. Flat at ln V: it learns nothing.")
+                                           diverged_at=diverged_at, revision=revision, unit=loss_unit(record)),
+             key=f"loss-{record.id}")
+        st.caption("Validation above train and rising: the model memorises. Flat at the dashed baseline (where the "
+                   "task has one): it learns nothing.")
     with right:
         plot(charts.grad_norm_figure(steps, hist.column("grad_norm"), hist.column("grad_norm_clipped"),
                                                 hist.clipped(), hist.norm_thresholds(), hist.clip_changes(),
