@@ -17,8 +17,8 @@ from .series import as_array
 from .store import RunStore
 
 # per-layer evaluation readouts drawn together, and their labels (train/state_jacobian.py says what they are)
-JACOBIAN_LABELS = {"spectral_radius": "block radius", "jacobian_radius": "Jacobian radius",
-                   "gradient_growth_per_step": "gradient growth per step"}
+JACOBIAN_LABELS = {"spectral_radius": "block radius", "block_singular_value": "block's largest singular value",
+                   "jacobian_radius": "Jacobian radius", "gradient_growth_per_step": "gradient growth per step"}
 NUMERIC = ("step", "loss", "grad_norm", "grad_norm_clipped", "clip_threshold", "lr", "tokens_per_s", "time")
 
 
