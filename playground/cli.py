@@ -246,14 +246,17 @@ def cmd_eval(args) -> int:
     return 0
 
 
-EVAL_JACOBIANS = 16  # full state Jacobians per layer behind `eval`'s jacobian_radius (training takes fewer)
+# `eval` measures the state Jacobian more thoroughly than an evaluation during training: 16 full Jacobians per
+# layer and every step of the probe
+EVAL_JACOBIANS = 16
 
 
 def gradient_readouts(model, task, cfg: RunConfig) -> dict:
     """The block radius, its largest singular value and the state Jacobian's readouts on the held-out probe."""
     probe = task.probe_batch(cfg.train.batch_size, cfg.train.seq_len)
     return {"block_radius": diagnostics.spectral_radii(model),
-            **diagnostics.block_singular_values_and_jacobian(model, probe, max_positions=EVAL_JACOBIANS)}
+            **diagnostics.block_singular_values_and_jacobian(model, probe, max_positions=EVAL_JACOBIANS,
+                                                              max_steps=None)}
 
 
 def _readout_text(value) -> str:

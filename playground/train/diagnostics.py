@@ -96,7 +96,7 @@ def decay_rate(flow: list[float]) -> float | None:
 
 
 def block_singular_values_and_jacobian(model: SequenceModel, probe: dict[str, Tensor],
-                                       max_positions: int | None = None) -> dict[str, dict]:
+                                       max_positions: int | None = None, **jacobian_settings) -> dict[str, dict]:
     """{"block_singular_value": ..., "jacobian_radius": ..., "jacobian_norm": ..., "gradient_growth_per_step": ...,
     "effective_memory": ...} per layer; the Jacobian readouts are absent where the core runs both ways."""
-    return {"block_singular_value": block_singular_values(model), **state_jacobian(model, probe, max_positions)}
+    return {"block_singular_value": block_singular_values(model), **state_jacobian(model, probe, max_positions, **jacobian_settings)}

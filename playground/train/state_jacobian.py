@@ -69,11 +69,13 @@ def _layer_vector(parts: list[Tensor], layer: int) -> Tensor:
 
 
 def state_jacobian(model: SequenceModel, batch: dict[str, Tensor], max_positions: int | None = None,
-                   max_sequences: int = MAX_SEQUENCES, seed: int = 0) -> dict[str, dict]:
+                   max_sequences: int = MAX_SEQUENCES, seed: int = 0, max_steps: int | None = MAX_STEPS
+                   ) -> dict[str, dict]:
     """{"jacobian_radius": {layer: r}, "jacobian_norm": {...}, "gradient_growth_per_step": {...},
     "effective_memory": {...}} on the probe batch; {} where the core has no causal state to follow
     (bidirectional, packed input). Layers are named 'l0', 'l1', ... as in the parameter names.
-    `max_positions` full Jacobians per layer (default: MAX_POSITIONS, fewer for states above FULL_SIZE)."""
+    `max_positions` full Jacobians per layer (default: MAX_POSITIONS, fewer for states above FULL_SIZE), on the
+    last `max_steps` steps of the probe (None: all of them)."""
     core = model.core
     if getattr(core, "directions", 1) != 1:
         return {}
@@ -92,18 +94,18 @@ def state_jacobian(model: SequenceModel, batch: dict[str, Tensor], max_positions
             warnings.simplefilter("ignore", UserWarning)
             with torch.enable_grad(), torch.backends.cudnn.flags(enabled=False), \
                     torch.backends.mkldnn.flags(enabled=False):
-                return _measure(core, x, state, max_positions, seed)
+                return _measure(core, x, state, max_positions, seed, max_steps or x.shape[1])
     finally:
         model.train(was_training)
 
 
-def _measure(core, x: Tensor, state, max_positions: int, seed: int) -> dict[str, dict]:
+def _measure(core, x: Tensor, state, max_positions: int, seed: int, max_steps: int) -> dict[str, dict]:
     with torch.no_grad():
         _, first = core(x[:, :1], state)  # the state's layout: (L, B, H) or a tuple of them
         template = first
-        if x.shape[1] > MAX_STEPS:  # run up to the stepped window in one call
-            _, state = core(x[:, : x.shape[1] - MAX_STEPS], state)
-            x = x[:, x.shape[1] - MAX_STEPS:]
+        if x.shape[1] > max_steps:  # run up to the stepped window in one call
+            _, state = core(x[:, : x.shape[1] - max_steps], state)
+            x = x[:, x.shape[1] - max_steps:]
     batch, steps = x.shape[0], x.shape[1]
     parts = [torch.zeros_like(p) for p in _parts(first)] if state is None else [p.clone() for p in _parts(state)]
     layers = parts[0].shape[0]

@@ -139,3 +139,15 @@ def test_nothing_is_measured_where_the_state_runs_both_ways():
 def test_effective_memory_is_the_e_folding_lag():
     assert effective_memory(math.exp(-0.1)) == pytest.approx(10.0)
     assert effective_memory(1.0) is None and effective_memory(1.3) is None
+
+
+def test_a_window_of_the_last_steps_measures_those_steps(tiny_task):
+    """During training only the probe's last steps are stepped one by one; the steps before run in one call."""
+    model = _model(tiny_task, arch="lstm")
+    batch = tiny_task.probe_batch(BATCH, SEQ)
+    window = 3
+    measured = state_jacobian(model, batch, max_positions=BATCH * SEQ, max_sequences=BATCH, max_steps=window)
+    jacobians = _independent(model, batch, "lstm")
+    steps = range(SEQ - window + 1, SEQ)  # the window's first step has no Jacobian inside the window
+    radius = [torch.linalg.eigvals(jacobians[b][t]).abs().max().item() for t in steps for b in range(BATCH)]
+    assert measured["jacobian_radius"]["l0"] == pytest.approx(sum(radius) / len(radius), abs=1e-8)
