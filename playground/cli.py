@@ -206,6 +206,7 @@ def write_metrics(path: Path, store: RunStore, run_id: str) -> None:
         "grad_norm_clipped": [r["grad_norm_clipped"] for r in steps],
         "gradient_flow": last_eval.get("gradient_flow", []),
         "spectral_radius": last_eval.get("spectral_radius", {}),  # the block radius: W_hh's candidate block if gated
+        "block_radius": last_eval.get("spectral_radius", {}),  # the same, under the name `eval` gives it
         **{key: last_eval.get(key, {}) for key in JACOBIAN_READOUTS},
         **({"echo_state": last_eval["echo_state"]} if "echo_state" in last_eval else {}),
         "sample": last_eval.get("sample", ""),

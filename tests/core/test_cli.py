@@ -76,6 +76,7 @@ def test_train_metrics_out(trained):
     assert set(m["spectral_radius"]) == {"l0"} and m["sample"]
     # the state Jacobian's readouts beside the block radius; a tanh RNN at radius 0.5 forgets within a few steps
     assert set(m["jacobian_radius"]) == set(m["gradient_growth_per_step"]) == set(m["block_singular_value"]) == {"l0"}
+    assert m["block_radius"] == m["spectral_radius"]
     assert 0 < m["jacobian_radius"]["l0"] <= m["jacobian_norm"]["l0"] + 1e-9
     assert 0 < m["gradient_growth_per_step"]["l0"] < 1 and 0 < m["effective_memory"]["l0"] < 20
 
