@@ -217,7 +217,8 @@ class Trainer:
         return gates
 
     def evaluate(self, task: Task, probe: dict, step: int) -> dict:
-        """Validation metrics, a sample, spectral radii, gradient flow and gate statistics, on the live model."""
+        """Validation metrics, a sample, block radii, the state Jacobian's readouts, gradient flow and gate statistics,
+        measured on the live model."""
         gates = self.take_gate_stats()
         self.model.core.record_gates(False)  # the probe and the sample must not count as training activity
         try:
@@ -233,7 +234,10 @@ class Trainer:
         if not math.isfinite(record.get("val_loss", 0.0)):  # diverged weights: sampling from NaN probabilities would fail
             return record
         record["gradient_flow"] = diagnostics.gradient_flow(model, probe)
-        record["spectral_radius"] = diagnostics.spectral_radii(model)
+        record["flow_causal"] = model.causal_flow  # whether a decay rate per step of that flow means anything
+        record["spectral_radius"] = diagnostics.spectral_radii(model)  # the block radius (candidate block if gated)
+        record.update(diagnostics.block_singular_values_and_jacobian(model, probe))  # jacobian_radius, growth, ...
+        record.update(model.diagnostics(probe))  # the model's own (an ESN's echo-state check)
         generator = torch.Generator().manual_seed(cfg.seed + step)
         record["sample"] = task.sample(model, length=cfg.sample_length, temperature=cfg.sample_temperature,
                                        generator=generator)["text"]
