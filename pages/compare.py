@@ -3,7 +3,7 @@
 import streamlit as st
 
 from playground import charts
-from playground.summaries import TASK_METRICS, compare_frame, headline_metric
+from playground.summaries import compare_frame, extra_metrics, headline_metric
 from ui.context import history, store
 from ui.polling import live_section
 from ui.race import draw_race_form
@@ -79,7 +79,7 @@ def draw() -> bool:
     table = compare_frame(list(records.values()), histories)
     table["run"] = [short_label(record) for record in records.values()]  # same-named runs stay apart
     metric_names = {headline_metric(r).replace("_", " ") for r in records.values()}
-    metric_names |= {n.replace("_", " ") for n in TASK_METRICS if n.replace("_", " ") in table.columns}
+    metric_names |= {m.name.replace("_", " ") for r in records.values() for m in extra_metrics(r)}
     st.dataframe(table.drop(columns=["id"]), hide_index=True, column_config={
         "parameters": st.column_config.NumberColumn(format="%d"),
         "lr": st.column_config.NumberColumn(format="%.4g"),

@@ -25,7 +25,7 @@ from .config import ModelConfig, RunConfig, TaskConfig, TrainConfig
 from .history import RunHistory
 from .runner import describe_clip
 from .store import RunRecord, RunStore
-from .tasks import HIGHER_IS_BETTER, TASKS
+from .tasks import TASKS
 from .train import diagnostics
 
 VANISHES_BELOW, EXPLODES_ABOVE = 0.97, 1.03  # fitted per-step factors of the gradient flow that get a verdict
@@ -288,8 +288,9 @@ def summarize_sweep(store: RunStore, run_ids: list[str]) -> SweepSummary:
         cells.append(SweepCell(run_id, record.config.model.arch, record.config.train.seq_len, record.status,
                                record.step, record.total_steps, last.get(metric), last.get("chance"),
                                bool(last.get("solved"))))
-    metric = TASKS[task].headline_metric if task else "val_loss"
-    return SweepSummary(task, metric, metric in HIGHER_IS_BETTER, threshold, cells)
+    headline = TASKS[task].about.headline_metric if task else None
+    return SweepSummary(task, headline.name if headline else "val_loss", bool(headline and headline.higher_is_better),
+                        threshold, cells)
 
 
 # -- gate watch -------------------------------------------------------------------------------------------------

@@ -18,7 +18,8 @@ from dataclasses import asdict
 from pathlib import Path
 
 from . import lab
-from .cli import ProgressBar, add_train_arguments, config_from_args
+from .progress import ProgressBar
+from .run_flags import add_train_arguments, config_from_args
 from .config import ARCHITECTURES, LONG_MEMORY_TASKS, ConfigError
 from .store import RunStore
 

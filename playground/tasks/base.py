@@ -6,13 +6,21 @@ from typing import Iterator
 import torch
 
 from ..models import SequenceModel
+from .spec import TaskSpec
 
 
 class Task:
     name: str = ""  # the TaskConfig.name that selects this task
+    about: TaskSpec  # what the task says about itself (title, metrics, settings, ...): pages and the CLI read it
     carries_state: bool = False  # True: the trainer carries (detached) recurrent state across batches
-    allows_bidirectional: bool = False  # False when reading right-to-left would see the answer
-    headline_metric: str = "val_loss"  # the metric Compare sorts by; lower is better unless listed in HIGHER_IS_BETTER
+    headline_metric: str = "val_loss"  # set from `about.headline`: the metric a run is judged by
+    default_dataset: str = ""  # set from `about.default_dataset`
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        about = cls.__dict__.get("about")
+        if about is not None:  # the trainer, the lab and the pretrained recipes read these two names
+            cls.headline_metric, cls.default_dataset = about.headline, about.default_dataset
 
     @property
     def spec(self) -> dict:
@@ -55,5 +63,3 @@ class Task:
         """What a checkpoint must keep to rebuild the task without its data (a vocabulary, say)."""
         return {}
 
-
-HIGHER_IS_BETTER = {"accuracy", "exact_match", "token_accuracy", "bleu", "word_accuracy", "colour_attention"}
