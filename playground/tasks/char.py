@@ -21,7 +21,8 @@ from .spec import MetricSpec, TaskSpec
 SPEC = TaskSpec(
     name="char", title="character-level text generation",
     metrics=(MetricSpec("val_loss", "validation loss", "nats per character", False, chance_key="uniform_loss"),
-             MetricSpec("bits_per_char", "bits per character", "bpc", False, chance_key="uniform_bits_per_char")),
+             MetricSpec("bits_per_char", "bits per character", "bpc", False, chance_key="uniform_bits_per_char",
+                        charted=False)),
     headline="bits_per_char",
     settings={"task.dataset": "Dataset", "train.seq_len": "Truncated-BPTT window (characters)", "task.data_path": "Text file",
               "task.val_fraction": "Held-out share of the text", "task.max_chars": "Keep only the first N characters",

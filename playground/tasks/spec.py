@@ -31,6 +31,7 @@ class MetricSpec:
     chance: float | None = None  # the score of a model that learned nothing, when it is fixed by the task
     chance_key: str = ""  # the evaluation key that reports this run's chance level, when data or settings set it
     solved: float | None = None  # the score from which the task counts as solved (None: no such threshold)
+    charted: bool = True  # drawn as its own chart on Train (False: it restates the loss, as bits per character do)
 
     def chance_in(self, record: dict) -> float | None:
         """This run's chance level: reported by its evaluation (`chance_key`) or the task's fixed one."""

@@ -11,10 +11,7 @@ from ui.context import history, store
 from ui.polling import live_section
 from ui.plot import plot
 from ui.runs import newest, pick_runs, recent_runs, short_label
-from ui.routing import ensure_routed
 from ui import lab_flow, lab_gates, lab_sweep, lab_twins
-
-ensure_routed()  # first: a visit straight to this page's address must go through app.py
 
 st.title("Gradients")
 st.markdown(

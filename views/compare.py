@@ -10,9 +10,6 @@ from ui.race import draw_race_form
 from ui.plot import plot
 from ui.run_panel import duration
 from ui.runs import pick_runs, recent_runs, short_label, status_text
-from ui.routing import ensure_routed
-
-ensure_routed()  # first: a visit straight to this page's address must go through app.py
 
 st.title("Compare")
 runs = recent_runs()

@@ -13,9 +13,6 @@ from playground.data.uploads import (MIN_CHARACTERS, dataset_choices, dataset_ve
                                      save_upload)
 from ui import data_sequence_tasks
 from ui.uploads import save_new_uploads
-from ui.routing import ensure_routed
-
-ensure_routed()  # first: a visit straight to this page's address must go through app.py
 
 VISIBLE = {" ": "␣", "\n": "⏎", "\t": "⇥"}  # characters that would otherwise show as nothing
 
@@ -112,6 +109,6 @@ if dataset["source"] == "uploaded":
     with st.popover(":material/delete: Delete this dataset"):
         st.write(f"Delete `{name}` for good? Runs trained on it keep their checkpoints, but cannot train again.")
         st.button("Delete", type="primary", on_click=delete_dataset, args=(name,))
-st.page_link("pages/train.py", label=f"Train on {name}", icon=":material/model_training:", query_params={"dataset": name})
+st.page_link("views/train.py", label=f"Train on {name}", icon=":material/model_training:", query_params={"dataset": name})
 
 data_sequence_tasks.draw()  # translation pairs and captioning scenes
