@@ -1,0 +1,106 @@
+"""Issue 9 on the pages: every task labelled by its own spec (units, chance, what seq_len means), an echo
+state network shown only the settings and charts that apply, a run that ends at chance says so."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from playground import runner
+from playground.config import ModelConfig, RunConfig, TaskConfig, TrainConfig
+from playground.store import RunStore
+
+from app_helpers import no_exception, open_page, texts
+
+
+def _train(store: RunStore, cfg: RunConfig) -> str:
+    run_id = store.create_run(cfg.validate())
+    runner.execute(store, run_id, handle_signals=False)
+    return run_id
+
+
+@pytest.fixture(scope="module")
+def task_runs(tmp_path_factory):
+    """Finished runs of the memory tasks: an LSTM on adding, an ESN on adding, an LSTM on temporal-order
+    (20 steps: it has learned nothing, so it ends at chance)."""
+    path = tmp_path_factory.mktemp("task-runs")
+    store = RunStore(path)
+    quick = dict(steps=20, batch_size=8, seq_len=20, eval_every=10, device="cpu")
+    ids = {
+        "adding": _train(store, RunConfig(task=TaskConfig(name="adding", test_sequences=64),
+                                          model=ModelConfig(hidden=16), train=TrainConfig(**quick))),
+        "esn": _train(store, RunConfig(task=TaskConfig(name="adding", test_sequences=64),
+                                       model=ModelConfig(arch="esn", hidden=32), train=TrainConfig(**quick))),
+        "order": _train(store, RunConfig(task=TaskConfig(name="temporal-order", test_sequences=64),
+                                         model=ModelConfig(hidden=8, embedding=8),
+                                         train=TrainConfig(**{**quick, "steps": 4, "lr": 1e-5}))),
+    }
+    return path, ids
+
+
+@pytest.fixture
+def runs_home(task_runs, monkeypatch):
+    path, ids = task_runs
+    monkeypatch.setenv("PLAYGROUND_HOME", str(path))
+    return ids
+
+
+def figures(at) -> list[dict]:
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+def titles(at) -> list[str]:
+    return [f["layout"]["title"]["text"] for f in figures(at)]
+
+
+def test_adding_shows_mse_with_its_chance_line_and_T(runs_home):
+    at = open_page("views/train.py", query={"run": runs_home["adding"], "task": "adding"})
+    no_exception(at)
+    assert "Loss (MSE)" in titles(at)
+    metric = next(f for f in figures(at) if f["layout"]["title"]["text"].startswith("Mean squared error"))
+    labels = [a["text"] for a in metric["layout"].get("annotations", [])]
+    assert any(label.startswith("chance: 0.1") for label in labels), labels  # the variance of the sum, about 1/6
+    assert any(label.startswith("solved") for label in labels), labels
+    assert at.select_slider(key="seq_len").label == "T (sequence length)"
+    assert "data: tiny" not in texts(at.caption)
+    keys = {w.key for w in at.sidebar.selectbox} | {w.key for w in at.sidebar.select_slider}
+    assert "dataset" not in keys and "embedding" not in keys  # adding reads vectors and makes its own data
+
+
+def test_char_keeps_its_truncated_bptt_window_and_dataset(home):
+    at = open_page("views/train.py")
+    assert at.select_slider(key="seq_len").label == "Truncated-BPTT window (characters)"
+    assert at.selectbox(key="dataset").value == "tiny"
+
+
+def test_esn_shows_only_the_settings_that_apply_and_no_gradient_charts(runs_home):
+    at = open_page("views/train.py", query={"run": runs_home["esn"], "arch": "esn", "task": "adding"})
+    no_exception(at)
+    keys = {w.key for kind in ("selectbox", "slider", "number_input", "radio", "segmented_control", "select_slider")
+            for w in getattr(at.sidebar, kind)}
+    assert {"rho", "leak", "input_scaling", "sparsity", "ridge"} <= keys
+    assert not keys & {"optimizer", "lr", "clip", "clip_at", "init", "backend", "embedding", "momentum"}, keys
+    assert not any("Gradient clipping" == e.label for e in at.sidebar.expander)
+    shown = titles(at)
+    assert "Loss (MSE)" in shown and not {"Global gradient norm ‖g‖", "Gradient norm per layer"} & set(shown), shown
+    assert any("Equations: Echo state network" in e.label for e in at.expander)
+
+
+def test_a_run_that_ends_at_chance_says_so(runs_home):
+    store = RunStore()
+    summary = store.get_run(runs_home["order"]).summary
+    assert summary["accuracy"] <= 0.25 + 0.1 * 0.75, summary  # 4 steps at lr 1e-5 learn nothing
+    at = open_page("views/train.py", query={"run": runs_home["order"]})
+    no_exception(at)
+    warning = texts(at.warning)
+    assert "at chance level (0.25)" in warning and "learned nothing" in warning
+    assert not at.success
+
+
+def test_old_links_still_open_their_experiment(home):
+    """Keys from before the settings table (rho, batch, clip_at, leak) still set the same fields."""
+    at = open_page("views/train.py", query={"arch": "rnn-tanh", "init": "spectral", "rho": "1.2", "batch": "16",
+                                            "clip": "norm", "clip_at": "0.5", "hidden": "32"})
+    no_exception(at)
+    assert at.slider(key="rho").value == 1.2 and at.select_slider(key="batch").value == 16
+    assert at.number_input(key="clip_at").value == 0.5 and at.select_slider(key="hidden").value == 32
