@@ -2,17 +2,23 @@
 from the registries (tasks.TASK_SPECS, models.cells.CELLS) and the settings table (options.SETTINGS)."""
 from __future__ import annotations
 
+import dataclasses
+import inspect
 import json
 
 from . import options
+from .config import OPTIONS
 from .models.cells import CELLS
 from .tasks import TASK_SPECS
 
 
 def registries() -> dict:
-    """Plain JSON: {"tasks": [...], "architectures": [...], "settings": [...]}."""
+    """Plain JSON: {"tasks": [...], "architectures": [...], "options": [...], "settings": [...]}."""
     return {"tasks": [spec.describe() for spec in TASK_SPECS.values()],
             "architectures": [cell.describe() for cell in CELLS.values()],
+            "options": [{"section": section, "name": kind.__name__, "about": inspect.getdoc(kind),
+                         "fields": [f.name for f in dataclasses.fields(kind)]}
+                        for section, kinds in OPTIONS.items() for kind in kinds],
             "settings": options.describe_settings()}
 
 
@@ -37,6 +43,10 @@ def text() -> str:
         lines.append(f"    backends: {backends}; state: ({', '.join(cell.state_parts)})"
                      + (f"; gates: {', '.join(cell.gates)}" if cell.gates else ""))
         lines.append(f"    settings: {', '.join(cell.settings)}")
+    lines.append("Options per concern (config section: dataclass, fields)")
+    for section, kinds in OPTIONS.items():
+        for kind in kinds:
+            lines.append(f"  {section}: {kind.__name__}: {', '.join(f.name for f in dataclasses.fields(kind))}")
     lines.append(f"Settings common to every task: {', '.join(options.GENERIC)}")
     return "\n".join(lines)
 

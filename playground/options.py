@@ -258,7 +258,9 @@ def parse_value(s: Setting, text: str) -> Any:
 def field_comments(section: str) -> dict[str, str]:
     """{field: its comment in config.py}: the one description of each setting, reused as CLI and form help."""
     comments, last = {}, None
-    for line in inspect.getsource(SECTIONS[section]).splitlines():
+    lines = [line for kind in SECTIONS[section].__mro__ if dataclasses.is_dataclass(kind)
+             for line in inspect.getsource(kind).splitlines()]  # the section and the options it is made of
+    for line in lines:
         match = re.match(r"\s+(\w+): [^#]*#\s*(.*)$", line)
         if match:
             last = match.group(1)

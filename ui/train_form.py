@@ -186,10 +186,26 @@ def _widget(s: Setting, cfg: RunConfig) -> None:
         st.toggle(label, **_value(key, default), **common)
 
 
+def _migrate_link() -> None:
+    """A link made before today's settings opens the same experiment: old values are rewritten in today's
+    terms (attention=luong -> luong-general); parameters that no longer mean anything are named once."""
+    given = {key: st.query_params.get(key) for key in st.query_params}
+    migrated, notes = options.migrate_url(given)
+    for key, value in migrated.items():
+        if value != given.get(key):
+            st.query_params[key] = value
+            if st.session_state.get(key) in (None, given.get(key)):
+                st.session_state[key] = value
+    if notes and not st.session_state.get("link_noted"):
+        st.session_state["link_noted"] = True
+        st.toast(" ".join(notes), icon=":material/link_off:")
+
+
 def draw_form() -> None:
     """The settings, in the sidebar, generated from `options.SETTINGS`: only those that apply to the chosen
     task and cell are shown. Start is on top, so it is always in view."""
     sidebar = st.sidebar
+    _migrate_link()
     sidebar.button(":material/play_arrow: Start training", type="primary", on_click=start_from_form, width="stretch", key="start")
     if st.session_state.get("train_error"):
         sidebar.error(st.session_state["train_error"], icon=":material/warning:")

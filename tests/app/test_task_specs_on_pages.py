@@ -104,3 +104,9 @@ def test_old_links_still_open_their_experiment(home):
     no_exception(at)
     assert at.slider(key="rho").value == 1.2 and at.select_slider(key="batch").value == 16
     assert at.number_input(key="clip_at").value == 0.5 and at.select_slider(key="hidden").value == 32
+
+
+def test_an_old_luong_link_opens_luong_general(home):
+    at = open_page("views/train.py", query={"task": "translation", "dataset": "dates", "attention": "luong"})
+    no_exception(at)
+    assert at.selectbox(key="attention").value == "luong-general"
