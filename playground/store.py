@@ -57,7 +57,6 @@ CREATE TABLE IF NOT EXISTS controls (
 """
 
 LIVE = ("queued", "running")
-FINISHED = ("completed", "stopped", "diverged", "failed")
 
 
 @dataclass

@@ -5,7 +5,8 @@ import pandas as pd
 import streamlit as st
 
 from playground import lab, lab_charts
-from playground.config import ARCHITECTURES, ConfigError
+from playground.config import ConfigError
+from playground.models.cells import CELLS
 from playground.tasks.memory import MEMORY_TASKS
 
 from . import lab_groups
@@ -42,7 +43,8 @@ def _start_sweep() -> None:
             raise ValueError(f"{len(archs) * len(seq_lens)} runs is too many for one sweep (at most {MAX_CELLS})")
         cfg = lab.sweep_base_config(s["sweep_task"], int(s["sweep_steps"]), int(s["sweep_hidden"]), int(s["sweep_seed"]))
         cfg.train.eval_every = min(cfg.train.eval_every, cfg.train.steps)
-        configs = lab.memory_sweep(cfg, archs, seq_lens, model_overrides={"esn": lab.ESN_MEMORY_SETTINGS})
+        reservoirs = {name: lab.ESN_MEMORY_SETTINGS for name, cell in CELLS.items() if not cell.trains_by_gradient}
+        configs = lab.memory_sweep(cfg, archs, seq_lens, model_overrides=reservoirs)
     except (ConfigError, ValueError) as exc:
         s["sweep_error"] = f"Cannot start this sweep: {exc}"
         return
@@ -58,7 +60,7 @@ def settings_form() -> None:
         a.selectbox("Task", list(MEMORY_TASKS), key="sweep_task",
                     help="adding: sum two marked numbers (MSE); temporal-order: classify the order of two markers; "
                          "copy: repeat the first symbols at the end (needs T ≥ 21).")
-        b.multiselect("Architectures", list(ARCHITECTURES), default=["rnn-tanh", "lstm"], key="sweep_archs")
+        b.multiselect("Architectures", list(CELLS), default=["rnn-tanh", "lstm"], key="sweep_archs")
         a, b, c, d = st.columns(4)
         a.text_input("Sequence lengths T", "10, 30, 60", key="sweep_T", help="Whole numbers, separated by commas.")
         b.number_input("Steps (at most)", 5, 20_000, BASE.train.steps, step=100, key="sweep_steps")

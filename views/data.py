@@ -7,6 +7,7 @@ import streamlit as st
 
 from playground import models
 from playground.config import ModelConfig
+from playground.models.cells import CELLS
 from playground.data.errors import DataError
 from playground.data.text import DEFAULT_MAX_BYTES
 from playground.data.uploads import (MIN_CHARACTERS, dataset_choices, dataset_version, delete_upload, load_dataset,
@@ -92,7 +93,8 @@ with right:
 
     st.markdown("**Is it enough text for the model?**")
     arch_col, hidden_col = st.columns(2)
-    arch = arch_col.selectbox("Cell", ["lstm", "gru", "rnn-tanh", "rnn-relu"], key="size_arch")
+    trained = [name for name, cell in CELLS.items() if cell.trains_by_gradient]  # whose parameters all learn
+    arch = arch_col.selectbox("Cell", trained, key="size_arch", format_func=lambda name: CELLS[name].short)
     hidden = hidden_col.select_slider("Hidden units", [16, 32, 64, 128, 256, 512, 1024], value=128, key="size_hidden")
     model = models.build(ModelConfig(arch=arch, hidden=hidden), {"family": "language_model", "vocab_size": dataset["vocabulary"]})
     parameters = model.parameter_count()
