@@ -175,7 +175,9 @@ def _numbers(record: RunRecord, hist) -> None:
         columns[3].metric("‖g‖ latest", "n/a", help="Nothing here learns by gradient: the readout is solved in closed form.")
         columns[4].metric("Clipped steps", "n/a", help="No gradient, so nothing to clip.")
     speed = hist.last("tokens_per_s")
-    columns[5].metric("Tokens / s", "–" if speed is None else f"{speed:,.0f}", help=f"On {record.device or 'its device'}.")
+    counted = spec.stream_label if spec else "tokens"  # characters, time steps, tokens: what the task reads
+    columns[5].metric(f"{counted.capitalize()} / s", "–" if speed is None else f"{speed:,.0f}",
+                      help=f"{counted.capitalize()} read per second of training, on {record.device or 'its device'}.")
 
 
 def _charts(record: RunRecord, hist) -> None:
