@@ -30,7 +30,8 @@ if any(os.environ.get(k) != v for k, v in ALLOCATOR.items()):
 import torch  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from playground import checkpoint, models, pretrained, tasks  # noqa: E402
+from playground.runs import checkpoint, pretrained
+from playground import models, tasks  # noqa: E402
 from playground.config import RunConfig  # noqa: E402
 from playground.tasks.captioning import decode  # noqa: E402
 from playground.train.trainer import Callback, Trainer  # noqa: E402

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from playground import lab, lab_charts
+from playground.experiments import lab
+from playground.viz import lab_charts
 from playground.models.cells import CELLS
 
 from .context import history, store

@@ -4,7 +4,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from playground import lab, lab_charts
+from playground.experiments import lab
+from playground.viz import lab_charts
 from playground.config import ConfigError
 from playground.models.cells import CELLS
 from playground.tasks.memory import MEMORY_TASKS

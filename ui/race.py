@@ -4,7 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from playground.config import CLIP_MODES, ConfigError, RunConfig, TaskConfig, TrainConfig
-from playground.race import default_entrants, entrants, race_configs
+from playground.experiments.race import default_entrants, entrants, race_configs
 from playground.tasks import TASK_SPECS
 
 from .train_form import dataset_options, start

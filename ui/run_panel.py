@@ -9,12 +9,14 @@ import math
 import numpy as np
 import streamlit as st
 
-from playground import charts, checkpoint, export, jobs, options
+from playground.viz import charts
+from playground.runs import checkpoint, export, jobs
+from playground import options
 from playground.config import CLIP_MODES
 from playground.models.cells import CELLS
-from playground.runner import describe_clip
-from playground.store import RunRecord
-from playground.summaries import baseline_loss, chance_verdict, headline_spec, task_of
+from playground.runs.runner import describe_clip
+from playground.runs.store import RunRecord
+from playground.runs.summaries import baseline_loss, chance_verdict, headline_spec, task_of
 
 from .context import history, store
 from .plot import plot

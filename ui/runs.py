@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import time
 
-from playground.store import RunRecord
+from playground.runs.store import RunRecord
 
 from . import url_state
 from .context import store

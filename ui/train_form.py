@@ -8,7 +8,8 @@ from __future__ import annotations
 import streamlit as st
 import torch
 
-from playground import jobs, options, runner
+from playground.runs import jobs, runner
+from playground import options
 from playground.config import ConfigError, RunConfig, TrainConfig
 from playground.data.errors import DataError
 from playground.models.cells import CELLS

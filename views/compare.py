@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from playground import charts
-from playground.summaries import compare_frame, extra_metrics, headline_metric
+from playground.viz import charts
+from playground.runs.summaries import compare_frame, extra_metrics, headline_metric
 from ui.context import history, store
 from ui.polling import live_section
 from ui.race import draw_race_form

@@ -5,7 +5,7 @@ import math
 import pandas as pd
 import streamlit as st
 
-from playground import charts
+from playground.viz import charts
 from playground.train.diagnostics import decay_rate
 from ui.context import history, store
 from ui.polling import live_section

@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from playground import devices, jobs, pretrained, runner
+from playground import devices
+from playground.runs import jobs, pretrained, runner
 from playground.tasks import TASK_SPECS
 from ui.context import store
 from ui.polling import live_section

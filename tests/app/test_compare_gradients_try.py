@@ -3,9 +3,9 @@ checkpoints that are not ours; a race needs two architectures."""
 import io
 import zipfile
 
-from playground import export
-from playground.race import Entrant
-from playground.store import RunStore
+from playground.runs import export
+from playground.experiments.race import Entrant
+from playground.runs.store import RunStore
 
 from app_helpers import no_exception, open_page, texts
 

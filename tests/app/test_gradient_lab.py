@@ -1,8 +1,8 @@
 """The Gradients page's experiments: flow at initialisation, clipping twins, the memory sweep, gate watch."""
 import json
 
-from playground import lab
-from playground.store import RunStore
+from playground.experiments import lab
+from playground.runs.store import RunStore
 
 from app_helpers import no_exception, open_page, run_until, texts
 

@@ -3,9 +3,9 @@ import math
 
 import numpy as np
 
-from playground.history import RunHistory
-from playground.store import RunStore
-from playground.summaries import run_row, summary_so_far
+from playground.runs.history import RunHistory
+from playground.runs.store import RunStore
+from playground.runs.summaries import run_row, summary_so_far
 
 from app_helpers import tiny_config
 

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from playground import runner
+from playground.runs import runner
 from playground.config import ModelConfig, RunConfig, TaskConfig, TrainConfig
-from playground.store import RunStore
+from playground.runs.store import RunStore
 
 from app_helpers import no_exception, open_page, texts
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from playground import cli
-from playground.store import RunStore
+from playground.runs.store import RunStore
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from playground import checkpoint, runner
-from playground.store import RunStore
+from playground.runs import checkpoint, runner
+from playground.runs.store import RunStore
 from playground.train.trainer import Callback
 
 

@@ -7,10 +7,10 @@ import re
 
 import pytest
 
-from playground import checkpoint
+from playground.runs import checkpoint
 from playground.data.pairs import DATE_FORMATS, MONTHS, render_date
 from playground.paths import PRETRAINED_DIR
-from playground.pretrained import RECIPES
+from playground.runs.pretrained import RECIPES
 
 
 @pytest.fixture(scope="module")

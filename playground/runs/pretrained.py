@@ -10,13 +10,14 @@ from pathlib import Path
 
 import torch
 
-from . import checkpoint, devices, models, tasks
+from . import checkpoint
+from .. import devices, models, tasks
 from .checkpoint import CheckpointError
-from .config import ModelConfig, RunConfig, TaskConfig, TrainConfig
-from .data.corpora import BUILTIN
-from .paths import PRETRAINED_DIR
+from ..config import ModelConfig, RunConfig, TaskConfig, TrainConfig
+from ..data.corpora import BUILTIN
+from ..paths import PRETRAINED_DIR
 from .store import RunStore
-from .train.trainer import Callback, Trainer
+from ..train.trainer import Callback, Trainer
 
 
 def _char_recipe(dataset: str, steps: int, hidden: int) -> RunConfig:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 import time
 
-from .train.trainer import Callback
+from ..train.trainer import Callback
 
 
 class ProgressBar(Callback):

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import torch
 
-from . import models, tasks
-from .config import ConfigError, RunConfig
-from .models import SequenceModel
-from .tasks import Task
+from .. import models, tasks
+from ..config import ConfigError, RunConfig
+from ..models import SequenceModel
+from ..tasks import Task
 
 FORMAT = "sequence-playground/1"
 WEIGHTS, META = "model.pt", "config.json"

@@ -14,18 +14,20 @@ from pathlib import Path
 
 import torch
 
-from . import checkpoint, devices, imaging, pretrained, runner
-from .checkpoint import CheckpointError
-from .config import DEVICES, ConfigError, RunConfig
-from .data.errors import DataError
+from .. import devices
+from ..config import DEVICES, ConfigError, RunConfig
+from ..data.errors import DataError
+from ..options import reset_unused
+from ..runs import checkpoint, pretrained, runner
+from ..runs.checkpoint import CheckpointError
+from ..runs.store import RunStore
+from ..runs.summaries import headline_spec
+from ..tasks.translation import attention_text
+from ..viz import imaging
 from .describe import cmd_describe
-from .lab_cli import add_lab_parser, run_lab
+from .lab import add_lab_parser, run_lab
 from .progress import ProgressBar
-from .options import reset_unused
-from .run_flags import add_train_arguments, config_from_args, unused_flags
-from .store import RunStore
-from .summaries import headline_spec
-from .tasks.translation import attention_text
+from .train_flags import add_train_arguments, config_from_args, unused_flags
 
 EXIT_CODES = {"completed": 0, "stopped": 0, "diverged": 3}
 
@@ -88,7 +90,7 @@ def write_metrics(path: Path, store: RunStore, run_id: str) -> None:
 
 def cmd_runs(args) -> int:
     store = RunStore()
-    from .jobs import reap
+    from ..runs.jobs import reap
 
     reap(store)
     rows = store.list_runs(limit=args.limit)

@@ -13,11 +13,12 @@ import time
 
 import torch
 
-from . import checkpoint, devices, jobs, models, tasks
-from .config import ConfigError, RunConfig
-from .data.errors import DataError
+from . import checkpoint, jobs
+from .. import devices, models, tasks
+from ..config import ConfigError, RunConfig
+from ..data.errors import DataError
 from .store import RunStore
-from .train.trainer import Callback, Trainer, TrainResult
+from ..train.trainer import Callback, Trainer, TrainResult
 
 POLL_SECONDS = 1.0  # how often a training process looks at the store's controls (stop, clipping)
 FLUSH_SECONDS = 0.5  # how often step metrics are written (batched: one transaction per flush)

@@ -8,8 +8,8 @@ import signal
 import subprocess
 import sys
 
-from .config import RunConfig
-from .paths import PROJECT_ROOT
+from ..config import RunConfig
+from ..paths import PROJECT_ROOT
 from .store import LIVE, RunStore
 
 # glibc returns big buffers to the OS after every step by default; the fused LSTM then page-faults

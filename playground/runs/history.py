@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .series import as_array
+from ..viz.series import as_array
 from .store import RunStore
 
 NUMERIC = ("step", "loss", "grad_norm", "grad_norm_clipped", "clip_threshold", "lr", "tokens_per_s", "time")

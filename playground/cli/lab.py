@@ -17,11 +17,11 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from . import lab
+from ..experiments import lab
 from .progress import ProgressBar
-from .run_flags import add_train_arguments, config_from_args
-from .config import ARCHITECTURES, LONG_MEMORY_TASKS, ConfigError
-from .store import RunStore
+from .train_flags import add_train_arguments, config_from_args
+from ..config import ARCHITECTURES, LONG_MEMORY_TASKS, ConfigError
+from ..runs.store import RunStore
 
 DEFAULT_FLOW_ARCHS = ["rnn-tanh", "lstm", "gru", "esn"]
 DEFAULT_SWEEP_ARCHS = ["rnn-tanh", "lstm", "gru", "esn"]

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-from .config import RunConfig
-from .paths import home
+from ..config import RunConfig
+from ..paths import home
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from . import options
-from .config import ATTENTION_ALIASES, RunConfig, TaskConfig
-from .tasks import TASK_SPECS
+from .. import options
+from ..config import ATTENTION_ALIASES, RunConfig, TaskConfig
+from ..tasks import TASK_SPECS
 
 RUN_FLAGS = ("run", "config", "name", "group", "metrics_out", "quiet")  # flags that are about the run, not a setting
 

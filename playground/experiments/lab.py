@@ -20,13 +20,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import jobs, runner
-from .config import ModelConfig, RunConfig, TaskConfig, TrainConfig
-from .history import RunHistory
-from .runner import describe_clip
-from .store import RunRecord, RunStore
-from .tasks import TASKS
-from .train import diagnostics
+from ..runs import jobs, runner
+from ..config import ModelConfig, RunConfig, TaskConfig, TrainConfig
+from ..runs.history import RunHistory
+from ..runs.runner import describe_clip
+from ..runs.store import RunRecord, RunStore
+from ..tasks import TASKS
+from ..train import diagnostics
 
 VANISHES_BELOW, EXPLODES_ABOVE = 0.97, 1.03  # fitted per-step factors of the gradient flow that get a verdict
 

@@ -15,7 +15,7 @@ import pandas as pd
 
 from . import checkpoint
 from .checkpoint import CheckpointError
-from .paths import home
+from ..paths import home
 from .store import RunStore
 
 MAX_CHECKPOINT_BYTES = 200_000_000  # a zip (or a member of one) larger than this is refused

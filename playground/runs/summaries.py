@@ -6,7 +6,7 @@ import pandas as pd
 
 from .history import RunHistory
 from .store import RunRecord
-from .tasks import TASK_SPECS, MetricSpec, TaskSpec
+from ..tasks import TASK_SPECS, MetricSpec, TaskSpec
 
 VAL_LOSS = MetricSpec("val_loss", "validation loss", "loss", False)  # what a run of an unknown task is judged by
 

@@ -6,10 +6,10 @@ import dataclasses
 import inspect
 import json
 
-from . import options
-from .config import OPTIONS
-from .models.cells import CELLS
-from .tasks import TASK_SPECS
+from .. import options
+from ..config import OPTIONS
+from ..models.cells import CELLS
+from ..tasks import TASK_SPECS
 
 
 def registries() -> dict:

@@ -10,9 +10,9 @@ import dataclasses
 import time
 from dataclasses import dataclass
 
-from .config import ConfigError, RunConfig
-from .models.cells import CELLS, cell_spec
-from .tasks import task_spec
+from ..config import ConfigError, RunConfig
+from ..models.cells import CELLS, cell_spec
+from ..tasks import task_spec
 
 ATTENTION_TITLES = {"none": "", "bahdanau": " + Bahdanau", "luong-dot": " + Luong (dot)",
                     "luong-general": " + Luong (general)", "soft": " + soft attention"}
