@@ -8,8 +8,8 @@ from __future__ import annotations
 import streamlit as st
 import torch
 
-from playground.runs import jobs, runner
 from playground import options
+from playground.runs import jobs, runner
 from playground.config import ConfigError, RunConfig, TrainConfig
 from playground.data.errors import DataError
 from playground.models.cells import CELLS

@@ -176,7 +176,7 @@ def cmd_translate(args) -> int:
 
 
 def cmd_lab(args) -> int:
-    """The gradient lab's experiments: `lab flow`, `lab twins`, `lab sweep` (see lab_cli.py)."""
+    """The gradient lab's experiments: `lab flow`, `lab twins`, `lab sweep` (see cli/lab.py)."""
     return run_lab(args)
 
 
