@@ -10,6 +10,7 @@ import dataclasses
 import time
 from dataclasses import dataclass
 
+from .. import options
 from ..config import ConfigError, RunConfig
 from ..models.cells import CELLS, cell_spec
 from ..tasks import task_spec
@@ -60,5 +61,5 @@ def race_configs(base: RunConfig, racers: list[Entrant]) -> list[RunConfig]:
                                     bidirectional=racer.bidirectional)
         cfg = dataclasses.replace(base, name=f"{group} · {racer.label}", group=group, model=model,
                                   task=dataclasses.replace(base.task), train=dataclasses.replace(base.train))
-        configs.append(cfg.validate())
+        configs.append(options.reset_unused(cfg).validate())  # a racer records only what applies to it
     return configs

@@ -24,7 +24,7 @@ SPEC = TaskSpec(
              MetricSpec("bits_per_char", "bits per character", "bpc", False, chance_key="uniform_bits_per_char",
                         charted=False)),
     headline="bits_per_char",
-    settings={"task.dataset": "Dataset", "train.seq_len": "Truncated-BPTT window (characters)", "task.data_path": "Text file",
+    settings={"task.dataset": "Dataset", "train.seq_len": "Truncated-BPTT window (characters)", "task.data_path": "Text file", "task.max_upload_bytes": "Largest file accepted (bytes)",
               "task.val_fraction": "Held-out share of the text", "task.max_chars": "Keep only the first N characters",
               "train.sample_length": "Sample length (characters)", "train.sample_temperature": "Sample temperature"},
     datasets=dataset_choices, default_dataset="tiny", race_entrants=(("rnn-tanh", "none", False), ("lstm", "none", False),

@@ -107,7 +107,7 @@ SPEC = TaskSpec(
              MetricSpec("token_accuracy", "token accuracy", "share of tokens right", True),
              MetricSpec("bleu", "BLEU", "BLEU (0-100)", True)),
     headline="exact_match",
-    settings={"task.dataset": "Dataset", "task.data_path": "Pair file", "task.val_fraction": "Held-out share of the pairs",
+    settings={"task.dataset": "Dataset", "task.data_path": "Pair file", "task.max_upload_bytes": "Largest file accepted (bytes)", "task.val_fraction": "Held-out share of the pairs",
               "task.pairs": "Pairs to generate", "task.data_seed": "Data seed", "task.tokenization": "Tokens",
               "task.max_len": "Longest pair kept (tokens)", "model.attention": "Attention",
               "model.decoder_arch": "Decoder cell", "train.teacher_forcing": "Teacher forcing",

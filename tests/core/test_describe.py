@@ -114,3 +114,24 @@ def test_at_chance_is_judged_in_the_metric_s_direction():
     mse = TASK_SPECS["adding"].headline_metric
     assert mse.at_chance(0.16, 1 / 6) and not mse.at_chance(0.05, 1 / 6) and not mse.at_chance(math.nan, 1 / 6)
     assert accuracy.chance_in({"chance": 0.125}) == 0.125 and accuracy.chance_in({}) == 0.25
+
+
+def test_every_task_setting_a_task_reads_is_in_its_spec():
+    """A setting left out of a task's spec would be reset to its default before a run is recorded: every
+    TaskConfig field a task's code reads must be listed."""
+    import dataclasses
+    import inspect
+    import re
+
+    from playground.config import TaskConfig
+    from playground.tasks.memory import MemoryTask
+
+    fields = {f.name for f in dataclasses.fields(TaskConfig)} - {"name", "dataset"}
+    for name, task in TASKS.items():
+        if issubclass(task, MemoryTask):
+            source = inspect.getsource(task) + inspect.getsource(MemoryTask)
+        else:
+            source = inspect.getsource(inspect.getmodule(task))
+        read = set(re.findall(r"cfg\.(\w+)", source)) & fields
+        listed = {path.split(".")[1] for path in TASK_SPECS[name].settings if path.startswith("task.")}
+        assert read <= listed, f"{name} reads {sorted(read - listed)} without declaring them"
