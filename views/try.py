@@ -78,17 +78,23 @@ if spec and spec.try_view in try_views.VIEWS:  # translate, caption: a view of t
     st.stop()
 
 if spec and spec.try_controls:
-    st.markdown("**Temperature** divides the model's log-probabilities before sampling: below 1 it plays safe (and "
-                "repeats itself), above 1 it takes risks (and makes typos).")
+    controls = spec.try_controls  # only those the task's sample() takes
+    if "temperature" in controls:
+        st.markdown("**Temperature** divides the model's log-probabilities before sampling: below 1 it plays safe (and "
+                    "repeats itself), above 1 it takes risks (and makes typos).")
     left, middle, right, last = st.columns([2, 3, 2, 1], vertical_alignment="bottom")
-    left.slider("Temperature", 0.1, 2.0, 0.8, step=0.05, key="temperature", bind="query-params")
-    middle.text_input("Prime text (the model continues it)", "", key="prime", bind="query-params", max_chars=500)
-    right.slider("Length", 20, 2000, 300, step=20, key="length", bind="query-params")
+    if "temperature" in controls:
+        left.slider("Temperature", 0.1, 2.0, 0.8, step=0.05, key="temperature", bind="query-params")
+    if "prime" in controls:
+        middle.text_input("Prime text (the model continues it)", "", key="prime", bind="query-params", max_chars=500)
+    if "length" in controls:
+        right.slider("Length", 20, 2000, 300, step=20, key="length", bind="query-params")
     last.number_input("Seed", 0, 2**31 - 1, 0, key="sample_seed")
     st.button("Generate", icon=":material/edit:", type="primary", on_click=generate)
 else:
-    st.info(f"This is a **{spec.title if spec else cfg.task.name}** model: it decodes its answer rather than sampling text, so temperature "
-            "and length do not apply. Here is what it makes of a held-out example.", icon=":material/info:")
+    st.info(f"This is a **{spec.title if spec else cfg.task.name}** model: it decodes its answer rather than sampling "
+            "text, so temperature and length do not apply. Here is what it makes of a held-out example.",
+            icon=":material/info:")
     st.number_input("Example", 0, 2**31 - 1, 0, key="sample_seed", help="Each number picks another held-out example.")
     st.button("Show an example", icon=":material/play_arrow:", type="primary", on_click=generate)
 

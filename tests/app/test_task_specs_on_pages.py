@@ -110,3 +110,34 @@ def test_an_old_luong_link_opens_luong_general(home):
     at = open_page("views/train.py", query={"task": "translation", "dataset": "dates", "attention": "luong"})
     no_exception(at)
     assert at.selectbox(key="attention").value == "luong-general"
+
+
+WIDGETS = ("selectbox", "slider", "number_input", "radio", "segmented_control", "select_slider", "toggle")
+FORM_ONLY = {"preset"}  # widgets of the form that are not run settings
+
+
+def _form_keys(at) -> set[str]:
+    return {w.key for kind in WIDGETS for w in getattr(at.sidebar, kind)} - FORM_ONLY
+
+
+def _expected_keys(task: str, arch: str) -> set[str]:
+    from playground import options
+
+    cfg = RunConfig(task=TaskConfig(name=task), model=ModelConfig(arch=arch))
+    return {s.url_key for s in options.applying(cfg) if s.widget}
+
+
+@pytest.mark.parametrize("task, arch", [(task, "lstm") for task in ("char", "translation", "captioning", "adding",
+                                                                     "temporal-order", "copy")]
+                         + [(task, arch) for task in ("char", "adding") for arch in ("rnn-tanh", "gru", "esn")])
+def test_the_form_shows_exactly_the_settings_that_apply(home, task, arch):
+    at = open_page("views/train.py", query={"task": task, "arch": arch})
+    no_exception(at)
+    assert _form_keys(at) == _expected_keys(task, arch)
+
+
+def test_a_link_with_a_setting_that_no_longer_exists_says_so(home):
+    at = open_page("views/train.py", query={"arch": "gru", "warp_drive": "9"})
+    no_exception(at)
+    assert "no longer has (warp_drive)" in texts(at.toast)
+    assert at.segmented_control(key="arch").value == "gru"  # the rest of the link still opens
