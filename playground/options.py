@@ -228,30 +228,17 @@ def reset_unused(cfg: RunConfig) -> RunConfig:
     return cfg
 
 
-def migrate_url(params: dict[str, str]) -> tuple[dict[str, str], list[str]]:
-    """Old links' parameters in today's keys, and a sentence per change a user should know of."""
+def migrate_url(params: dict[str, str], others: tuple[str, ...] = ()) -> tuple[dict[str, str], list[str]]:
+    """Old links' parameters in today's terms, and a sentence per change a user should know of. `others`
+    are the page's own parameters that are not run settings (a watched run, say)."""
     params, notes = dict(params), []
-    if params.get("attention") in ATTENTION_ALIASES:
-        params["attention"] = ATTENTION_ALIASES[params["attention"]]
-    unknown = sorted(k for k in params if k not in BY_KEY and k not in URL_OTHERS)
+    attention = setting("model.attention").url_key
+    if params.get(attention) in ATTENTION_ALIASES:
+        params[attention] = ATTENTION_ALIASES[params[attention]]
+    unknown = sorted(k for k in params if k not in BY_KEY and k not in others)
     if unknown:
         notes.append(f"This link names settings the playground no longer has ({', '.join(unknown)}); they were left out.")
     return params, notes
-
-
-URL_OTHERS = ("run", "runs", "model", "preset", "run_name", "tab", "page")  # parameters that are not run settings
-
-
-def parse_value(s: Setting, text: str) -> Any:
-    """A setting's value from a URL parameter or a CLI word (ValueError when it is not one)."""
-    kind = s.type
-    if kind is bool:
-        if text.lower() in ("1", "true", "yes", "on"):
-            return True
-        if text.lower() in ("0", "false", "no", "off"):
-            return False
-        raise ValueError(f"{s.url_key} must be true or false (got {text!r})")
-    return kind(text)
 
 
 @lru_cache(maxsize=None)

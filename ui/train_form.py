@@ -18,6 +18,7 @@ from playground.tasks import TASK_SPECS
 
 from .context import store
 
+PAGE_PARAMETERS = ("run", "runs", "model", "at", "preset")  # the Train page's URL parameters that are not settings
 # What the form starts from: the library's defaults, except a quicker first run.
 DEFAULTS = RunConfig(train=TrainConfig(steps=500, eval_every=25))
 INIT_HELP = {
@@ -191,7 +192,7 @@ def _migrate_link() -> None:
     """A link made before today's settings opens the same experiment: old values are rewritten in today's
     terms (attention=luong -> luong-general); parameters that no longer mean anything are named once."""
     given = {key: st.query_params.get(key) for key in st.query_params}
-    migrated, notes = options.migrate_url(given)
+    migrated, notes = options.migrate_url(given, others=PAGE_PARAMETERS)
     for key, value in migrated.items():
         if value != given.get(key):
             st.query_params[key] = value

@@ -8,6 +8,7 @@ import streamlit as st
 from playground import models
 from playground.config import ModelConfig
 from playground.models.cells import CELLS
+from playground.tasks import TASK_SPECS
 from playground.data.errors import DataError
 from playground.data.text import DEFAULT_MAX_BYTES
 from playground.data.uploads import (MIN_CHARACTERS, dataset_choices, dataset_version, delete_upload, load_dataset,
@@ -114,3 +115,15 @@ if dataset["source"] == "uploaded":
 st.page_link("views/train.py", label=f"Train on {name}", icon=":material/model_training:", query_params={"dataset": name})
 
 data_sequence_tasks.draw()  # translation pairs and captioning scenes
+
+generating = [spec for spec in TASK_SPECS.values() if not spec.datasets()]  # from the registry: new tasks appear here
+if generating:
+    st.subheader("Tasks that make their own data")
+    st.markdown("These tasks draw fresh random sequences for every batch and score a fixed held-out set, so there is "
+                "nothing to upload: pick them on Train and set how long the sequences are.")
+    for spec in generating:
+        headline = spec.headline_metric
+        chance = f", chance {headline.chance:.3g}" if headline.chance is not None else ""
+        solved = f", solved at {headline.solved:g}" if headline.solved is not None else ""
+        st.page_link("views/train.py", label=f"{spec.title} — {headline.label} in {headline.unit}{chance}{solved}",
+                     icon=":material/model_training:", query_params={"task": spec.name})
