@@ -8,7 +8,7 @@ from playground.experiments import lab
 from playground.viz import lab_charts
 from playground.config import ConfigError
 from playground.models.cells import CELLS
-from playground.tasks.memory import MEMORY_TASKS
+from playground.tasks import TASK_SPECS
 
 from . import lab_groups
 from .context import store
@@ -58,9 +58,9 @@ def settings_form() -> None:
     with st.form("sweep_form", border=True):
         st.markdown("**Start a sweep**: one run per architecture and T; each stops once it solves the task")
         a, b = st.columns([1, 2])
-        a.selectbox("Task", list(MEMORY_TASKS), key="sweep_task",
-                    help="adding: sum two marked numbers (MSE); temporal-order: classify the order of two markers; "
-                         "copy: repeat the first symbols at the end (needs T ≥ 21).")
+        memory_tasks = [name for name, spec in TASK_SPECS.items() if spec.generates_sequences]
+        a.selectbox("Task", memory_tasks, key="sweep_task",
+                    help="; ".join(f"{name}: {TASK_SPECS[name].title}" for name in memory_tasks))
         b.multiselect("Architectures", list(CELLS), default=["rnn-tanh", "lstm"], key="sweep_archs")
         a, b, c, d = st.columns(4)
         a.text_input("Sequence lengths T", "10, 30, 60", key="sweep_T", help="Whole numbers, separated by commas.")

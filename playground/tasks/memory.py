@@ -40,6 +40,7 @@ MEMORY_ENTRANTS = (("rnn-tanh", "none", False), ("lstm", "none", False), ("esn",
 def memory_spec(name: str, title: str, metrics: tuple[MetricSpec, ...], embeds_inputs: bool = True,
                 **settings: str) -> TaskSpec:
     return TaskSpec(name=name, title=title, metrics=metrics, headline=metrics[1].name, embeds_inputs=embeds_inputs,
+                    generates_sequences=True,
                     settings={**MEMORY_SETTINGS, **settings}, bidirectional=True, race_entrants=MEMORY_ENTRANTS,
                     sample_heading="A held-out sequence and the model's answer at step {step}",
                     stream_label="time steps")

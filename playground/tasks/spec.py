@@ -71,6 +71,9 @@ class TaskSpec:
     try_controls: tuple[str, ...] = ()  # the Try page's sampling controls that apply (temperature, prime, length)
     stream_label: str = "tokens"  # what the speed counts ("characters", "time steps")
     embeds_inputs: bool = True  # False: its inputs are vectors fed to the core as they are (no embedding applies)
+    # True: it makes its own sequences of any length T (= seq_len) and scores a fixed held-out set per T,
+    # so the lab's memory sweeps and gradient-flow probes can use it
+    generates_sequences: bool = False
 
     def metric(self, name: str) -> MetricSpec | None:
         return next((m for m in self.metrics if m.name == name), None)
@@ -94,4 +97,5 @@ class TaskSpec:
                 "default_dataset": self.default_dataset, "datasets": self.datasets(),
                 "attention": list(self.attention), "bidirectional": self.bidirectional,
                 "race_entrants": [list(e) for e in self.race_entrants], "sample_heading": self.sample_heading,
-                "try_view": self.try_view, "try_controls": list(self.try_controls), "embeds_inputs": self.embeds_inputs}
+                "try_view": self.try_view, "try_controls": list(self.try_controls), "embeds_inputs": self.embeds_inputs,
+                "generates_sequences": self.generates_sequences}
