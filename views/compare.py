@@ -3,7 +3,7 @@
 import streamlit as st
 
 from playground.viz import charts
-from playground.runs.summaries import compare_frame, extra_metrics, headline_metric
+from playground.runs.summaries import compare_frame, extra_metrics, headline_metric, task_of
 from ui.context import history, store
 from ui.polling import live_section
 from ui.race import draw_race_form
@@ -51,13 +51,15 @@ def draw() -> bool:
             st.progress(min(record.step / max(record.total_steps, 1), 1.0),
                         text=f"{short_label(record)} · {status_text(record)} · step {record.step:,} of "
                              f"{record.total_steps:,} · {duration(elapsed)} {record.message}")
+    units = {task_of(r).loss.unit if task_of(r) else "loss" for r in records.values()}
+    loss_axis = f"loss ({units.pop()})" if len(units) == 1 else "loss (each task's own unit)"
     rows = [
         (charts.overlay_figure(curves(records, histories, "step", "loss"), "Training loss by step", "training step",
-                               "loss (nats)", smoothing=smoothing, revision="by-step"),
+                               loss_axis, smoothing=smoothing, revision="by-step"),
          charts.overlay_figure(curves(records, histories, "time", "loss"), "Training loss by wall-clock time",
-                               "seconds since the run started", "loss (nats)", smoothing=smoothing, revision="by-time")),
+                               "seconds since the run started", loss_axis, smoothing=smoothing, revision="by-time")),
         (charts.overlay_figure(curves(records, histories, "step", "val_loss", "evals"), "Validation loss",
-                               "training step", "loss (nats)", revision="val"),
+                               "training step", loss_axis, revision="val"),
          charts.overlay_figure(curves(records, histories, "step", "grad_norm"), "Global gradient norm before clipping",
                                "training step", "‖g‖ (log scale)", log_y=True, smoothing=smoothing, revision="norm")),
     ]
