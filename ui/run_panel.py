@@ -6,7 +6,6 @@ from __future__ import annotations
 import functools
 import math
 
-import numpy as np
 import streamlit as st
 
 from playground.viz import charts
@@ -16,6 +15,7 @@ from playground.config import CLIP_MODES
 from playground.models.cells import CELLS
 from playground.runs.runner import describe_clip
 from playground.runs.store import RunRecord
+from playground.runs.history import RECENT, recent_train_loss
 from playground.runs.summaries import baseline_loss, chance_verdict, headline_spec, task_of
 
 from .context import history, store
@@ -156,11 +156,9 @@ def _numbers(record: RunRecord, hist) -> None:
     last_step = hist.steps[-1] if hist.steps else {}
     clip = last_step.get("clip", record.config.train.clip)
     clip_now = "off" if clip == "none" else f"{clip} {last_step.get('clip_threshold', record.config.train.clip_threshold):g}"
-    recent = hist.column("loss")[-20:]
-    recent = recent[np.isfinite(recent)]
     columns = st.columns(6)
-    columns[0].metric("Train loss", number(float(recent.mean()) if recent.size else None),
-                      help=f"Mean of the last 20 steps, in {loss_unit}.")
+    columns[0].metric("Train loss", number(recent_train_loss(hist.column("loss"))),
+                      help=f"Mean of the last {RECENT} steps, in {loss_unit}.")
     columns[1].metric("Validation loss", number(hist.last("val_loss", "evals")),
                       help=f"On held-out data the model never trains on, in {loss_unit}.")
     chance = headline.chance_in(hist.evals[-1] if hist.evals else {})

@@ -22,7 +22,7 @@ import numpy as np
 
 from ..runs import jobs, runner
 from ..config import ModelConfig, RunConfig, TaskConfig, TrainConfig
-from ..runs.history import RunHistory
+from ..runs.history import RunHistory, recent_train_loss
 from ..runs.runner import describe_clip
 from ..runs.store import RunRecord, RunStore
 from ..tasks import TASKS
@@ -178,15 +178,13 @@ def summarize_twins(store: RunStore, run_ids: list[str]) -> list[TwinSummary]:
         history = RunHistory.load(store, run_id)
         steps = history.step_numbers()
         clipped = history.clipped()
-        losses = history.column("loss")
-        finite_losses = losses[np.isfinite(losses)]
         diverged_at = history.first_nonfinite_step() or (record.step if record.status == "diverged" else None)
         out.append(TwinSummary(
             run_id=run_id, name=record.name, clip=record.config.train.clip,
             clip_threshold=record.config.train.clip_threshold, status=record.status, steps=len(history.steps),
             clipped_steps=int(clipped.sum()), clip_steps=[int(s) for s in steps[clipped]],
             diverged=diverged_at is not None, diverged_at=diverged_at,
-            final_loss=float(finite_losses[-20:].mean()) if len(finite_losses) else None,
+            final_loss=recent_train_loss(history.column("loss")),
             max_grad_norm=_finite_max(history.column("grad_norm")),
             max_grad_norm_clipped=_finite_max(history.column("grad_norm_clipped")),
         ))

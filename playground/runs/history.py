@@ -16,6 +16,15 @@ import numpy as np
 from ..viz.series import as_array
 from .store import RunStore
 
+RECENT = 20  # training losses averaged into a run's "train loss" (one step's loss is noisy)
+
+
+def recent_train_loss(losses) -> float | None:
+    """The mean of the last RECENT finite training losses: the one definition of a run's train loss."""
+    finite = np.asarray([x for x in losses if x is not None and math.isfinite(x)], dtype=float)
+    return float(finite[-RECENT:].mean()) if finite.size else None
+
+
 NUMERIC = ("step", "loss", "grad_norm", "grad_norm_clipped", "clip_threshold", "lr", "tokens_per_s", "time")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .history import RunHistory
+from .history import RunHistory, recent_train_loss
 from .store import RunRecord
 from ..tasks import TASK_SPECS, MetricSpec, TaskSpec
 
@@ -54,12 +54,10 @@ def summary_so_far(record: RunRecord, history: RunHistory) -> dict:
     the final summary only when a run ends)."""
     summary = dict(record.summary)
     if record.live or "train_loss" not in summary:
-        losses = history.column("loss")[-20:]
-        losses = losses[np.isfinite(losses)]
         speeds = history.column("tokens_per_s")[1:]  # the first step includes warming up
         speeds = speeds[np.isfinite(speeds)]
         summary.update({
-            "train_loss": float(losses.mean()) if losses.size else None,
+            "train_loss": recent_train_loss(history.column("loss")),
             "tokens_per_s": float(np.median(speeds)) if speeds.size else None,
             "seconds": history.elapsed() if history.steps else None,
             "clipped_steps": int(history.clipped().sum()),
