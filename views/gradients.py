@@ -5,6 +5,7 @@ import math
 import pandas as pd
 import streamlit as st
 
+from playground.models.cells import CELLS
 from playground.viz import charts
 from playground.train.diagnostics import decay_rate
 from ui.context import history, store
@@ -77,6 +78,14 @@ def spectral_section(records, histories) -> None:
 
 def norms_section(records, histories) -> None:
     st.subheader("How large the gradients were, and how often clipping fired")
+    trained = {run_id: record for run_id, record in records.items()
+               if getattr(CELLS.get(record.config.model.arch), "trains_by_gradient", True)}
+    if len(trained) < len(records):  # a reservoir's readout is solved in closed form: no gradient steps to chart
+        others = ", ".join(short_label(r) for run_id, r in records.items() if run_id not in trained)
+        st.caption(f"{others}: no weights learn by gradient, so there are no gradient norms or clipping to show.")
+    records = trained
+    if not records:
+        return
     norms = {short_label(record): histories[run_id].column("grad_norm") for run_id, record in records.items()}
     thresholds = {short_label(record): record.config.train.clip_threshold
                   for record in records.values() if record.config.train.clip == "norm"}

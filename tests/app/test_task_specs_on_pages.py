@@ -141,3 +141,11 @@ def test_a_link_with_a_setting_that_no_longer_exists_says_so(home):
     no_exception(at)
     assert "no longer has (warp_drive)" in texts(at.toast)
     assert at.segmented_control(key="arch").value == "gru"  # the rest of the link still opens
+
+
+def test_gradients_page_shows_no_gradient_norms_for_an_esn(runs_home):
+    at = open_page("views/gradients.py", query={"runs": runs_home["esn"]})
+    no_exception(at)
+    shown = titles(at)
+    assert not any(t.startswith(("Distribution of ‖g‖", "Share of steps clipped")) for t in shown), shown
+    assert "no weights learn by gradient" in texts(at.caption)
