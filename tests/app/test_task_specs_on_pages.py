@@ -149,3 +149,28 @@ def test_gradients_page_shows_no_gradient_norms_for_an_esn(runs_home):
     shown = titles(at)
     assert not any(t.startswith(("Distribution of ‖g‖", "Share of steps clipped")) for t in shown), shown
     assert "no weights learn by gradient" in texts(at.caption)
+
+
+def test_a_cell_added_to_the_registry_appears_everywhere_with_no_other_edit(home, monkeypatch, capsys):
+    """The proof of issue 9's design on this side: a CellSpec registered with one line shows up in the
+    Train form, the equations, races, describe and the lab's pickers, and its own settings apply."""
+    import dataclasses
+
+    from playground import cli, options
+    from playground.experiments.race import Entrant, entrants
+    from playground.models import cells
+
+    toy = dataclasses.replace(cells.CELLS["rnn-tanh"], name="toy", title="Toy cell (a registered copy)", short="Toy",
+                              settings=("layers", "hidden", "embedding"))
+    monkeypatch.setitem(cells.CELLS, "toy", toy)
+    assert Entrant("toy") in entrants("char") and Entrant("toy", "soft") in entrants("captioning")
+    assert cli.main(["describe", "--json"]) == 0
+    assert "toy" in {a["name"] for a in json.loads(capsys.readouterr().out)["architectures"]}
+    cfg = RunConfig(model=ModelConfig(arch="toy"))
+    assert "model.hidden" in {s.path for s in options.applying(cfg)}
+    assert "model.init" not in {s.path for s in options.applying(cfg)}  # not among its settings
+    at = open_page("views/train.py", query={"arch": "toy"})
+    no_exception(at)
+    assert "toy" in at.segmented_control(key="arch").options
+    assert any("Equations: Toy cell" in e.label for e in at.expander)
+    assert "init" not in _form_keys(at) and "hidden" in _form_keys(at)
