@@ -213,26 +213,28 @@ def draw_form() -> None:
         sidebar.error(st.session_state["train_error"], icon=":material/warning:")
     sidebar.selectbox("Start from a preset", list(PRESETS), index=None, key="preset", on_change=_apply_preset,
                       placeholder="Pick an experiment...", help="Fills in the settings below; nothing starts until you press Start.")
+    cfg = _form_config()  # the widgets' values as this rerun starts; kept up to date as each is drawn
     for group in options.GROUPS:
         rows = [s for s in options.SETTINGS if s.group == group and s.widget]
-        if not any(options.applies(s, _form_config()) for s in rows):
+        if not any(options.applies(s, cfg) for s in rows):
             continue
         with sidebar.expander(group, expanded=EXPANDED.get(group, True)):
             if group in GROUP_NOTES and group != "Gradient clipping":
                 st.caption(GROUP_NOTES[group])
             for s in rows:
-                cfg = _form_config()  # read again: the widgets above may have changed what applies
-                if not options.applies(s, cfg):
+                if not options.applies(s, cfg):  # read after the widgets above: they may change what applies
                     continue
                 if s.path == "task.name":
                     names = list(TASK_SPECS)
                     st.selectbox(s.label, names, key="task", bind="query-params", on_change=_task_changed,
                                  **_index("task", names, DEFAULTS.task.name),
                                  help="; ".join(f"{name}: {spec.title}" for name, spec in TASK_SPECS.items()))
-                    st.caption(TASK_SPECS[st.session_state.get("task", DEFAULTS.task.name)].title
-                               if st.session_state.get("task", DEFAULTS.task.name) in TASK_SPECS else "")
-                    continue
-                _widget(s, cfg)
+                    task = st.session_state.get("task", DEFAULTS.task.name)
+                    st.caption(TASK_SPECS[task].title if task in TASK_SPECS else "")
+                else:
+                    _widget(s, cfg)
+                if st.session_state.get(s.url_key) is not None:
+                    s.set(cfg, st.session_state[s.url_key])
                 if s.path == "model.init":
                     st.caption(INIT_HELP.get(st.session_state.get("init", DEFAULTS.model.init), ""))
             if group == "Gradient clipping":
