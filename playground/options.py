@@ -17,7 +17,7 @@ import inspect
 import re
 import typing
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any, Callable
 
 from .config import (ATTENTION_ALIASES, BACKENDS, CLIP_MODES, DEVICES, INITS, OPTIMIZERS, TOKENIZATIONS, ModelConfig,
@@ -64,17 +64,17 @@ class Setting:
     def cli_flag(self) -> str:
         return self.flag or self.field.replace("_", "-")
 
-    @property
+    @cached_property
     def type(self) -> type:
         """The field's type without None (`int | None` -> int)."""
         hint = typing.get_type_hints(SECTIONS[self.section])[self.field]
         return next(t for t in (typing.get_args(hint) or (hint,)) if t is not type(None))
 
-    @property
+    @cached_property
     def default(self) -> Any:
         return getattr(SECTIONS[self.section](), self.field)
 
-    @property
+    @cached_property
     def comment(self) -> str:
         return field_comments(self.section).get(self.field, "")
 
