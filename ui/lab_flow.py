@@ -9,6 +9,7 @@ from playground.config import ConfigError
 from playground.models.cells import CELLS
 
 from .plot import plot
+from .plain import plain
 
 DEFAULT_ARCHS = ["rnn-tanh", "lstm"]
 
@@ -45,7 +46,7 @@ def render() -> None:
             try:
                 results.append(measured_flow(arch, float(rho), int(seq_len)))
             except (ConfigError, ValueError) as exc:
-                st.error(f"{arch}: {exc}", icon=":material/warning:")
+                st.error(f"{arch}: {plain(exc)}", icon=":material/warning:")
     if not results:
         return
     curves = [{"label": r["arch"], "flow": r["flow"]} for r in results]

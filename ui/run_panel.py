@@ -8,21 +8,22 @@ import math
 
 import streamlit as st
 
-from playground.viz import charts
-from playground.runs import checkpoint, export, jobs
 from playground import options
-from playground.config import CLIP_MODES
+from playground.config import CLIP_MODES, ConfigError
 from playground.models.cells import CELLS
+from playground.runs import checkpoint, export, jobs
+from playground.runs.history import RECENT, recent_train_loss
 from playground.runs.runner import describe_clip
 from playground.runs.store import RunRecord
-from playground.runs.history import RECENT, recent_train_loss
 from playground.runs.summaries import baseline_loss, chance_verdict, headline_spec, task_of
+from playground.viz import charts
 
 from .context import history, store
 from .plot import plot
 from .polling import CHART_SECONDS, live_section
 from .runs import status_text
 from .train_form import apply_values, arch_name, config_values, start
+from .plain import plain
 
 CLIP_NAMES = {"none": "off", "norm": "by norm", "value": "by value"}
 
@@ -73,8 +74,8 @@ def draw_run(run_id: str) -> None:
         st.warning("This run is not in the store any more.")
         return
     left, right = st.columns([6, 1], vertical_alignment="center")
-    left.subheader(record.name)
-    left.caption(f"{settings_line(record)} · run `{record.id}`")
+    left.subheader(plain(record.name))  # a run's name is the user's text, never markdown
+    left.caption(f"{plain(settings_line(record))} · run `{record.id}`")
     if record.live:
         right.button("Stop", icon=":material/stop:", key=f"stop-{run_id}", on_click=_stop, args=(run_id,),
                      width="stretch", help="Stops after the current step and saves a checkpoint: nothing is lost.")
@@ -259,7 +260,7 @@ def _load_settings(run_id: str) -> None:
 def _outcome(record: RunRecord) -> None:
     summary = record.summary
     if record.status == "diverged":
-        st.error(f"**Training diverged at step {record.step:,}.** {record.message}", icon=":material/error:")
+        st.error(f"**Training diverged at step {record.step:,}.** {plain(record.message)}", icon=":material/error:")
         st.markdown(
             "A step was so large that the loss or the gradient overflowed to NaN or infinity, and every later "
             "update would be garbage, so training stopped there. The charts show what led up to it: look at "
@@ -270,7 +271,7 @@ def _outcome(record: RunRecord) -> None:
         lr_col.button(f"Retry with learning rate {record.config.train.lr / 10:g}", icon=":material/speed:", key=f"retry_lr-{record.id}",
                       on_click=_retry, args=(record.id, "lr"), width="stretch")
     elif record.status == "failed":
-        st.error(f"**This run could not train.** {record.message}", icon=":material/cancel:")
+        st.error(f"**This run could not train.** {plain(record.message)}", icon=":material/cancel:")
     elif record.status == "stopped":
         st.info(f"Stopped at step {record.step:,}. {'Its checkpoint at that step is saved.' if record.step else ''}", icon=":material/stop:")
     elif record.status == "completed":
@@ -284,6 +285,16 @@ def _outcome(record: RunRecord) -> None:
                        icon=":material/sentiment_dissatisfied:")
         else:
             st.success(done, icon=":material/check_circle:")
+
+
+def _delete(run_id: str) -> None:
+    """Only a finished run is offered for deletion; jobs.delete refuses one that trains again meanwhile."""
+    try:
+        jobs.delete(store(), run_id)
+    except ConfigError as exc:
+        st.toast(plain(exc), icon=":material/warning:")
+    else:
+        st.toast(f"Deleted run {run_id}.", icon=":material/delete:")
 
 
 def _finished_actions(record: RunRecord) -> None:
@@ -305,3 +316,7 @@ def _finished_actions(record: RunRecord) -> None:
                                data=functools.partial(export.checkpoint_zip, store(), record.id),
                                file_name=f"{record.id}.zip", mime="application/zip",
                                help="config.json + model.pt + metrics.csv; load it again on the Try page.")
+        with st.popover("Delete", icon=":material/delete:"):  # a popover: one more click, so never by accident
+            st.write("Delete this run for good: its metrics, samples and checkpoint?")
+            st.button("Delete the run", type="primary", key=f"delete-{record.id}", on_click=_delete,
+                      args=(record.id,))

@@ -3,12 +3,14 @@
 import streamlit as st
 
 from playground import devices
+from playground.config import ConfigError
 from playground.runs import jobs, pretrained, runner
 from playground.tasks import TASK_SPECS
 from ui.context import store
 from ui.polling import live_section
 from ui.runs import run_label, status_text
 from ui.train_form import preset_query
+from ui.plain import plain
 
 PAGE_GUIDE = [
     ("views/train.py", "Train", ":material/model_training:", "Pick a cell, its size and how to train it; watch loss, gradient norms, clipping "
@@ -43,8 +45,11 @@ st.markdown(
     "Train recurrent networks (vanilla **RNNs** with tanh or ReLU, **LSTMs**, **GRUs**) on text, live, and see "
     "what their gradients do: why a plain RNN forgets, why a large step explodes, and what gradient clipping "
     "changes. Every chart is measured on a real model training right now.")
-st.caption(f"Training runs on **{devices.describe()}**. Up to {runner.max_parallel_runs()} runs train at once; "
-           "more wait in a queue. Runs keep training when you close or reload the page.")
+try:
+    cap = f"Up to {runner.max_parallel_runs()} runs train at once; more wait in a queue."
+except ConfigError as exc:  # a server setting: say what is wrong with it instead of failing the page
+    cap = plain(str(exc))
+st.caption(f"Training runs on **{devices.describe()}**. {cap} Runs keep training when you close or reload the page.")
 
 started = st.session_state.pop("home_started", None)
 if started:  # set by the button's callback: go and watch it
@@ -84,7 +89,7 @@ def draw_live_runs() -> bool:
             text += f" · {record.message or 'starting'}"
         row_left, row_right = st.columns([5, 1], vertical_alignment="center")
         row_left.progress(min(record.step / max(record.total_steps, 1), 1.0),
-                          text=f"{text} · step {record.step:,} of {record.total_steps:,}")
+                          text=plain(f"{text} · step {record.step:,} of {record.total_steps:,}"))
         row_right.page_link("views/train.py", label="Watch", icon=":material/visibility:", query_params={"run": record.id})
     return bool(live)
 

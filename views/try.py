@@ -9,10 +9,16 @@ from playground.runs.export import import_checkpoint
 from playground.tasks import TASK_SPECS
 from ui import model_source, try_views, url_state
 from ui.sample_view import legend_html, probability_html
+from ui.plain import plain
 
 st.title("Try")
 st.markdown("Put a trained model to work: a text model writes, a translator translates, a captioner describes a "
             "picture. Pick a shipped pretrained model or one of your runs.")
+
+
+def _count(value) -> str:
+    """A number from the checkpoint's description, which a file supplies: shown only if it is one."""
+    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else "?"
 
 
 def import_upload() -> None:
@@ -22,9 +28,9 @@ def import_upload() -> None:
     try:
         name = import_checkpoint(file.getvalue(), file.name)
     except CheckpointError as exc:
-        st.session_state["import_message"] = ("error", str(exc))
+        st.session_state["import_message"] = ("error", plain(exc))
     else:
-        st.session_state["import_message"] = ("success", f"Imported **{file.name}** as `{name}`.")
+        st.session_state["import_message"] = ("success", f"Imported **{plain(file.name)}** as `{name}`.")
         st.session_state["model"] = f"imported:{name}"
 
 
@@ -63,11 +69,11 @@ if reference is None:
 try:
     loaded = model_source.load(reference)
 except CheckpointError as exc:
-    st.error(f"This model cannot be loaded: {exc}", icon=":material/warning:")
+    st.error(f"This model cannot be loaded: {plain(exc)}", icon=":material/warning:")
     st.stop()
 cfg, metrics = loaded.config, loaded.meta.get("metrics", {})
-facts = [f"{cfg.model.arch} {cfg.model.layers}×{cfg.model.hidden}", f"{loaded.meta.get('parameters', 0):,} parameters",
-         f"trained {loaded.meta.get('step', '?')} steps on `{cfg.task.dataset}`"]
+facts = [f"{cfg.model.arch} {cfg.model.layers}×{cfg.model.hidden}", f"{_count(loaded.meta.get('parameters'))} parameters",
+         f"trained {plain(loaded.meta.get('step', '?'))} steps on {plain(cfg.task.dataset)}"]
 spec = TASK_SPECS.get(cfg.task.name)
 shown = ("val_loss", spec.headline) if spec else ("val_loss",)
 facts += [f"{k.replace('_', ' ')} {v:.3f}" for k, v in metrics.items() if k in shown and isinstance(v, (int, float))]
@@ -92,8 +98,8 @@ if spec and spec.try_controls:
     last.number_input("Seed", 0, 2**31 - 1, 0, key="sample_seed")
     st.button("Generate", icon=":material/edit:", type="primary", on_click=generate)
 else:
-    st.info(f"This is a **{spec.title if spec else cfg.task.name}** model: it decodes its answer rather than sampling "
-            "text, so temperature and length do not apply. Here is what it makes of a held-out example.",
+    st.info(f"This is a **{plain(spec.title if spec else cfg.task.name)}** model: it decodes its answer rather than "
+            "sampling text, so temperature and length do not apply. Here is what it makes of a held-out example.",
             icon=":material/info:")
     st.number_input("Example", 0, 2**31 - 1, 0, key="sample_seed", help="Each number picks another held-out example.")
     st.button("Show an example", icon=":material/play_arrow:", type="primary", on_click=generate)
@@ -103,7 +109,7 @@ if not generated or generated["model"] != reference:  # a first example without 
     generate()
     generated = st.session_state["generated"]
 if "error" in generated:
-    st.error(generated["error"], icon=":material/warning:")
+    st.error(plain(generated["error"]), icon=":material/warning:")
 elif "probs" in generated:
     st.html(probability_html(generated["prime"], generated["text"], generated["probs"], generated["alternatives"]))
     st.html(legend_html())

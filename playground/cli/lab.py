@@ -17,13 +17,14 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
+from .. import atomic
+from ..config import ConfigError
 from ..experiments import lab
+from ..models.cells import CELLS
+from ..runs.store import RunStore
+from ..tasks import TASK_SPECS
 from .progress import ProgressBar
 from .train_flags import add_train_arguments, config_from_args
-from ..config import ConfigError
-from ..models.cells import CELLS
-from ..tasks import TASK_SPECS
-from ..runs.store import RunStore
 
 ARCHITECTURES = tuple(CELLS)  # every cell in the registry
 LONG_MEMORY_TASKS = tuple(name for name, spec in TASK_SPECS.items() if spec.generates_sequences)
@@ -92,7 +93,7 @@ def cmd_flow(args) -> int:
         print(f"{header:>20}: per-step factor {rate}: {r.verdict}{decade}")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps([r.to_dict() for r in results], indent=2))
+        atomic.write_text(args.json, json.dumps([r.to_dict() for r in results], indent=2))
     return 0
 
 
@@ -178,4 +179,4 @@ def _number(value) -> str:
 def _write_json(path: Path | None, data) -> None:
     if path:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(data, indent=2))
+        atomic.write_text(path, json.dumps(data, indent=2))
