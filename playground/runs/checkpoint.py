@@ -152,7 +152,7 @@ def load(folder: str | Path, device: torch.device | str = "cpu") -> Loaded:
 def _check_size(folder: Path, config: RunConfig, spec: dict) -> None:
     """A description may promise a model far larger than its weights (a vocabulary of millions): count its
     parameters without allocating them, and refuse one whose weights alone would not fit in memory."""
-    from .. import memory  # here: memory builds models on the meta device
+    from . import memory  # here: memory builds models on the meta device
 
     parameters = memory.count_parameters(config, spec)
     free = memory.available_bytes("cpu")

@@ -11,7 +11,7 @@ import time
 
 from ..config import RunConfig
 from ..paths import PROJECT_ROOT
-from ..processes import alive
+from .processes import alive
 from .store import LIVE, DamagedRunError, RunStore
 
 # glibc returns big buffers to the OS after every step by default; the fused LSTM then page-faults

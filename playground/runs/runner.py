@@ -13,8 +13,8 @@ import time
 
 import torch
 
-from . import checkpoint, jobs
-from .. import atomic, devices, memory, models, tasks
+from . import checkpoint, jobs, memory
+from .. import atomic, devices, models, tasks
 from ..config import ConfigError, RunConfig, cores
 from ..data.errors import DataError
 from .history import recent_train_loss

@@ -17,7 +17,7 @@ from typing import Iterator
 
 from ..config import ConfigError, RunConfig
 from ..paths import home
-from ..processes import alive
+from .processes import alive
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (

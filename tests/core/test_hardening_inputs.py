@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from playground import cli, memory
+from playground import cli
+from playground.runs import memory
 
 from playground.runs import jobs, runner
 from playground.config import ConfigError, RunConfig, cores
