@@ -133,6 +133,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("model.sparsity", label="Sparsity of W_hh", widget="slider", low=0.0, high=0.99, step=0.01,
             group="Echo state reservoir"),
     Setting("model.ridge", label="Ridge penalty λ", widget="number", low=1e-12, high=10.0, group="Echo state reservoir"),
+    Setting("model.washout", label="Washout (steps not fitted)", widget="number", low=0, high=10_000, step=1,
+            group="Echo state reservoir"),
     # -- decoder
     Setting("model.attention", label="Attention", widget="select", group="Decoder"),
     Setting("model.decoder_arch", label="Decoder cell", widget="select", group="Decoder"),

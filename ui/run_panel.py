@@ -11,6 +11,7 @@ import streamlit as st
 from playground import options
 from playground.config import CLIP_MODES, ConfigError
 from playground.models.cells import CELLS
+from playground.models.echo_state import echo_state_warning
 from playground.runs import checkpoint, export, jobs
 from playground.runs.history import RECENT, recent_train_loss
 from playground.runs.runner import describe_clip
@@ -179,6 +180,9 @@ def _numbers(record: RunRecord, hist) -> None:
     counted = spec.stream_label if spec else "tokens"  # characters, time steps, tokens: what the task reads
     columns[5].metric(f"{counted.capitalize()} / s", "–" if speed is None else f"{speed:,.0f}",
                       help=f"{counted.capitalize()} read per second of training, on {record.device or 'its device'}.")
+    warning = echo_state_warning(hist.evals)
+    if warning:
+        st.warning(warning[0].upper() + warning[1:] + ".", icon=":material/waves:")
 
 
 def _charts(record: RunRecord, hist) -> None:
@@ -213,6 +217,10 @@ def _charts(record: RunRecord, hist) -> None:
         panels.append(("flow", charts.gradient_flow_heatmap(flow_steps, flows, revision=revision),
                        "How much the loss at the last time step T depends on each earlier input x_t. Dark at the "
                        "bottom (early t): the gradient vanishes before it gets there."))
+    jacobian = hist.jacobian_series()
+    if jacobian:
+        panels.append(("jacobian", charts.layer_readout_figure(jacobian, "The state Jacobian over training", "per step",
+                                                               revision=revision), JACOBIAN_CAPTION))
     for start in range(0, len(panels), 2):
         for column, (name, figure, caption) in zip(st.columns(2), panels[start:start + 2]):
             with column:
@@ -221,6 +229,13 @@ def _charts(record: RunRecord, hist) -> None:
     if not by_gradient:
         st.caption("This cell learns no weights by gradient (its readout is solved in closed form): there are no "
                    "gradient norms, clipping or per-layer gradients to chart.")
+
+
+JACOBIAN_CAPTION = (
+    "What gradients meet at each step back: the state Jacobian ∂s_t/∂s_{t-1} on held-out sequences (s = h, or (h, c) "
+    "for an LSTM). Its mean spectral radius per layer, and the measured growth of a backpropagated gradient per step "
+    "(below 1: it shrinks, e-fold every 1/(−ln growth) steps; above 1: it grows). The block radius beside them is "
+    "ρ of W_hh (of its candidate block alone for an LSTM or GRU): not the factor gradients meet.")
 
 
 def _samples(record: RunRecord, hist) -> None:

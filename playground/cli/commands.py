@@ -16,12 +16,14 @@ import torch
 from .. import atomic, devices
 from ..config import DEVICES, ConfigError, RunConfig
 from ..data.errors import DataError
+from ..models.echo_state import echo_state_warning
 from ..options import reset_unused
 from ..runs import checkpoint, pretrained, runner
 from ..runs.checkpoint import CheckpointError
 from ..runs.store import DamagedRun, RunStore
 from ..runs.summaries import headline_spec
 from ..tasks.translation import attention_text
+from ..train import diagnostics
 from ..viz import imaging
 from .describe import cmd_describe
 from .lab import add_lab_parser, run_lab
@@ -54,6 +56,9 @@ def cmd_train(args) -> int:
     record = store.get_run(run_id)
     if record.status == "failed":
         print(f"error: {record.message}", file=sys.stderr)
+    warning = echo_state_warning(store.metrics(run_id, "eval"))
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr)
     if args.metrics_out:
         write_metrics(args.metrics_out, store, run_id)
     return EXIT_CODES.get(record.status, 2)
@@ -63,6 +68,11 @@ def check_run(cfg: RunConfig) -> None:
     """Raise the ConfigError or DataError a run would fail with, before anything is recorded."""
     devices.resolve(cfg.train.device)
     runner.prepare(cfg)
+
+
+# the state Jacobian's readouts per layer (train/state_jacobian.py) and the block's largest singular value
+JACOBIAN_READOUTS = ("block_singular_value", "jacobian_radius", "jacobian_norm", "gradient_growth_per_step",
+                     "effective_memory")
 
 
 def write_metrics(path: Path, store: RunStore, run_id: str) -> None:
@@ -80,7 +90,10 @@ def write_metrics(path: Path, store: RunStore, run_id: str) -> None:
         "grad_norm": [r["grad_norm"] for r in steps],
         "grad_norm_clipped": [r["grad_norm_clipped"] for r in steps],
         "gradient_flow": last_eval.get("gradient_flow", []),
-        "spectral_radius": last_eval.get("spectral_radius", {}),
+        "spectral_radius": last_eval.get("spectral_radius", {}),  # the block radius: W_hh's candidate block if gated
+        "block_radius": last_eval.get("spectral_radius", {}),  # the same, under the name `eval` gives it
+        **{key: last_eval.get(key, {}) for key in JACOBIAN_READOUTS},
+        **({"echo_state": last_eval["echo_state"]} if "echo_state" in last_eval else {}),
         "sample": last_eval.get("sample", ""),
     }
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -134,12 +147,33 @@ def cmd_eval(args) -> int:
     cfg = loaded.config
     metrics = loaded.task.evaluate(loaded.model, cfg.train.batch_size, cfg.train.seq_len)
     metrics.update(ref=args.ref, step=loaded.meta.get("step"), device=str(next(loaded.model.parameters()).device))
+    metrics.update(gradient_readouts(loaded.model, loaded.task, cfg))
     for key, value in metrics.items():
-        print(f"{key:24} {value:.4f}" if isinstance(value, float) else f"{key:24} {value}")
+        print(f"{key:24} {value:.4f}" if isinstance(value, float) else f"{key:24} {_readout_text(value)}")
     if args.metrics_out:
         args.metrics_out.parent.mkdir(parents=True, exist_ok=True)
         atomic.write_text(args.metrics_out, json.dumps(metrics, indent=2))
     return 0
+
+
+# `eval` measures the state Jacobian more thoroughly than an evaluation during training: 16 full Jacobians per
+# layer and every step of the probe
+EVAL_JACOBIANS = 16
+
+
+def gradient_readouts(model, task, cfg: RunConfig) -> dict:
+    """The block radius, its largest singular value and the state Jacobian's readouts on the held-out probe."""
+    probe = task.probe_batch(cfg.train.batch_size, cfg.train.seq_len)
+    return {"block_radius": diagnostics.spectral_radii(model),
+            **diagnostics.block_singular_values_and_jacobian(model, probe, max_positions=EVAL_JACOBIANS,
+                                                              max_steps=None)}
+
+
+def _readout_text(value) -> str:
+    """{layer: number} as 'l0 1.17, l1 0.98'; anything else as it is."""
+    if isinstance(value, dict) and all(isinstance(v, (int, float)) or v is None for v in value.values()):
+        return ", ".join(f"{k} {'-' if v is None else f'{v:.4g}'}" for k, v in value.items()) or "-"
+    return str(value)
 
 
 def cmd_sample(args) -> int:

@@ -15,12 +15,14 @@ class Task:
     carries_state: bool = False  # True: the trainer carries (detached) recurrent state across batches
     headline_metric: str = "val_loss"  # set from `about.headline`: the metric a run is judged by
     default_dataset: str = ""  # set from `about.default_dataset`
+    loss_unit: str = "the task's loss"  # set from `about.loss.unit`: what the training and validation loss measure
 
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)
         about = cls.__dict__.get("about")
-        if about is not None:  # the trainer, the lab and the pretrained recipes read these two names
-            cls.headline_metric, cls.default_dataset = about.headline, about.default_dataset
+        if about is not None:  # the trainer, the lab, the pretrained recipes and charts read these names
+            cls.headline_metric, cls.default_dataset, cls.loss_unit = about.headline, about.default_dataset, \
+                about.loss.unit
 
     @property
     def spec(self) -> dict:

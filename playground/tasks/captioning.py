@@ -59,7 +59,7 @@ def decode(model, images: torch.Tensor, beam: int = 1):
 
 SPEC = TaskSpec(
     name="captioning", title="image captioning",
-    metrics=(MetricSpec("val_loss", "validation loss", "nats per word", False, chance_key="uniform_loss"),
+    metrics=(MetricSpec("val_loss", "validation loss", "nats per word (cross-entropy)", False, chance_key="uniform_loss"),
              MetricSpec("exact_match", "exact match", "share of captions exactly right", True, chance=0.0, solved=0.95),
              MetricSpec("word_accuracy", "word accuracy", "share of words right", True),
              MetricSpec("bleu", "BLEU", "BLEU (0-100)", True),

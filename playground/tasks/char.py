@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from ..config import TaskConfig
-from ..data.corpora import BUILTIN
+from ..data.corpora import BUILTIN, split_by_line
 from ..data.errors import DataError
 from ..data.text import characters_needed, read_text_file, require_length
 from ..data.vocab import Vocabulary
@@ -20,7 +20,7 @@ from .spec import MetricSpec, TaskSpec
 
 SPEC = TaskSpec(
     name="char", title="character-level text generation",
-    metrics=(MetricSpec("val_loss", "validation loss", "nats per character", False, chance_key="uniform_loss"),
+    metrics=(MetricSpec("val_loss", "validation loss", "nats per character (cross-entropy)", False, chance_key="uniform_loss"),
              MetricSpec("bits_per_char", "bits per character", "bpc", False, chance_key="uniform_bits_per_char",
                         charted=False)),
     headline="bits_per_char",
@@ -83,11 +83,17 @@ class CharTask(Task):
         return {"vocab": self.vocab.symbols}
 
     def split(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """(train ids, validation ids): the validation text is the last `val_fraction` of the text."""
+        """(train ids, validation ids): the validation text is the last `val_fraction` of the text, or, for a
+        corpus of repeating lines (`Corpus.disjoint_lines`: tiny), the lines a hash picks, never seen in training."""
         if self._split is None:
-            ids = self.vocab.encode(self.text)
-            cut = int(len(ids) * (1 - self.cfg.val_fraction))
-            self._split = ids[:cut], ids[cut:]
+            corpus = BUILTIN.get(self.cfg.dataset) if not self.cfg.data_path else None
+            if corpus is not None and corpus.disjoint_lines:
+                train, held = split_by_line(self.text, self.cfg.val_fraction)
+                self._split = self.vocab.encode(train), self.vocab.encode(held)
+            else:
+                ids = self.vocab.encode(self.text)
+                cut = int(len(ids) * (1 - self.cfg.val_fraction))
+                self._split = ids[:cut], ids[cut:]
         return self._split
 
     def check_size(self, batch_size: int, seq_len: int) -> None:

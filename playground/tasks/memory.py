@@ -158,7 +158,8 @@ class AddingTask(MemoryTask):
     name = "adding"
     # solved: MSE 0.01, about 6% of chance (1/6): both marked values are read to about +-0.07
     about = memory_spec("adding", "long memory: add two marked numbers (MSE)", (
-        MetricSpec("val_loss", "validation loss", "MSE", False, chance=1 / 6, chance_key="chance"),
+        MetricSpec("val_loss", "validation loss", "squared error of the predicted sum (MSE)", False, chance=1 / 6,
+                   chance_key="chance"),
         MetricSpec("mse", "mean squared error", "MSE", False, chance=1 / 6, chance_key="chance", solved=0.01)),
         embeds_inputs=False)  # (value, marker) vectors
 
@@ -200,7 +201,7 @@ class AddingTask(MemoryTask):
 class TemporalOrderTask(MemoryTask):
     name = "temporal-order"
     about = memory_spec("temporal-order", "long memory: classify the order of hidden markers", (
-        MetricSpec("val_loss", "validation loss", "nats per sequence", False),
+        MetricSpec("val_loss", "validation loss", "nats per sequence (cross-entropy)", False),
         MetricSpec("accuracy", "accuracy", "share of orders right", True, chance=0.25, chance_key="chance",
                    solved=0.95)), **{"task.markers": "Markers to order (2 = 4 classes, 3 = 8)"})
     SYMBOLS = ("a", "b", "c", "d", "X", "Y", "B", "E")  # noise a-d, markers X and Y, start B, end E
@@ -260,7 +261,7 @@ class TemporalOrderTask(MemoryTask):
 class CopyTask(MemoryTask):
     name = "copy"
     about = memory_spec("copy", "long memory: repeat the first symbols at the end", (
-        MetricSpec("val_loss", "validation loss", "nats per recalled symbol", False),
+        MetricSpec("val_loss", "validation loss", "nats per recalled symbol (cross-entropy)", False),
         MetricSpec("accuracy", "accuracy", "share of recalled symbols right", True, chance=0.125, chance_key="chance",
                    solved=0.95)), **{"task.copy_length": "Symbols to copy"})
     ALPHABET = 8  # symbols 0-7 to remember; 8 = blank, 9 = the delimiter that asks for the recall

@@ -102,10 +102,11 @@ def translation_datasets() -> list[str]:
 
 SPEC = TaskSpec(
     name="translation", title="translation (sequence to sequence)",
-    metrics=(MetricSpec("val_loss", "validation loss", "nats per token", False),
+    metrics=(MetricSpec("val_loss", "validation loss", "nats per target token (cross-entropy)", False),
              MetricSpec("exact_match", "exact match", "share of outputs exactly right", True, chance=0.0, solved=0.95),
              MetricSpec("token_accuracy", "token accuracy", "share of tokens right", True),
-             MetricSpec("bleu", "BLEU", "BLEU (0-100)", True)),
+             MetricSpec("bleu", "BLEU", "BLEU (0-100)", True),
+             MetricSpec("chrf", "chrF", "chrF (0-100)", True)),
     headline="exact_match",
     settings={"task.dataset": "Dataset", "task.data_path": "Pair file", "task.max_upload_bytes": "Largest file accepted (bytes)", "task.val_fraction": "Held-out share of the pairs",
               "task.pairs": "Pairs to generate", "task.data_seed": "Data seed", "task.tokenization": "Tokens",
@@ -282,7 +283,8 @@ class TranslationTask(Task):
             "val_loss": loss_sum / max(tokens, 1),
             "exact_match": sequence_metrics.exact_match(outputs, references),
             "token_accuracy": sequence_metrics.token_accuracy(outputs, references),
-            "bleu": sequence_metrics.corpus_bleu(outputs, references),
+            "bleu": sequence_metrics.corpus_bleu(outputs, references),  # character n-gram BLEU on a char target
+            "chrf": sequence_metrics.corpus_chrf(outputs, references),
             "eval_pairs": count,
         }
 

@@ -114,8 +114,8 @@ def empty_figure(title: str, message: str, height: int = HEIGHT) -> go.Figure:
 def loss_figure(steps: Sequence, loss: Sequence, eval_steps: Sequence = (), val_loss: Sequence = (), *,
                 baseline: float | None = None, diverged_at: int | None = None, revision: str | None = None,
                 unit: str = "nats per token", baseline_label: str = "guessing uniformly: ln V = {value:.2f}") -> go.Figure:
-    """Training loss (raw and smoothed) in the task's `unit`, validation loss, the loss of a model that
-    learned nothing (`baseline`: ln V for a text, the target's variance for a regression), and divergence."""
+    """Training loss (raw and smoothed) in the task's `unit` (Task.loss_unit), validation loss, the loss of a model
+    that learned nothing (`baseline`: ln V for a text, the target's variance for a regression), and divergence."""
     x, y = np.asarray(steps, dtype=float), as_array(loss)
     title = f"Loss ({unit})"
     if x.size == 0:
@@ -276,15 +276,21 @@ def flow_vs_lag_figure(curves: Sequence[dict], *, revision: str | None = None) -
 
 
 def spectral_radius_figure(series: dict[str, tuple[Sequence, Sequence]], *, revision: str | None = None) -> go.Figure:
-    """Spectral radius ρ(W_hh) of each run's recurrent layers over training, with ρ = 1 marked."""
-    title = "Spectral radius ρ(W_hh) over training"
+    """Block radius of each run's recurrent layers over training: ρ(W_hh), of its candidate block for a gated cell."""
+    return layer_readout_figure(series, "Block radius ρ(W_hh) over training (gated cells: candidate block)",
+                                "ρ(W_hh block)", revision=revision)
+
+
+def layer_readout_figure(series: dict[str, tuple[Sequence, Sequence]], title: str, y_title: str, *,
+                         revision: str | None = None) -> go.Figure:
+    """Per-layer readouts over training (label -> (eval steps, values)), with 1 marked: below 1 shrinks per step."""
     if not series:
         return empty_figure(title, "no evaluations yet")
-    spec = Spec(title, "training step", "ρ(W_hh)", revision=revision)
+    spec = Spec(title, "training step", y_title, revision=revision)
     for i, (label, (steps, values)) in enumerate(series.items()):
         spec.trace(x=np.asarray(steps, dtype=float), y=as_array(values), name=label, mode="lines+markers",
                    line={"color": color(i), "width": 2}, marker={"size": 5})
-    spec.hline(1.0, "ρ = 1")
+    spec.hline(1.0, "1")
     return spec.figure()
 
 

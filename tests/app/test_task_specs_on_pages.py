@@ -56,7 +56,7 @@ def titles(at) -> list[str]:
 def test_adding_shows_mse_with_its_chance_line_and_T(runs_home):
     at = open_page("views/train.py", query={"run": runs_home["adding"], "task": "adding"})
     no_exception(at)
-    assert "Loss (MSE)" in titles(at)
+    assert "Loss (squared error of the predicted sum (MSE))" in titles(at)
     metric = next(f for f in figures(at) if f["layout"]["title"]["text"].startswith("Mean squared error"))
     labels = [a["text"] for a in metric["layout"].get("annotations", [])]
     assert any(label.startswith("chance: 0.1") for label in labels), labels  # the variance of the sum, about 1/6
@@ -82,7 +82,7 @@ def test_esn_shows_only_the_settings_that_apply_and_no_gradient_charts(runs_home
     assert not keys & {"optimizer", "lr", "clip", "clip_at", "init", "backend", "embedding", "momentum"}, keys
     assert not any("Gradient clipping" == e.label for e in at.sidebar.expander)
     shown = titles(at)
-    assert "Loss (MSE)" in shown and not {"Global gradient norm ‖g‖", "Gradient norm per layer"} & set(shown), shown
+    assert "Loss (squared error of the predicted sum (MSE))" in shown and not {"Global gradient norm ‖g‖", "Gradient norm per layer"} & set(shown), shown
     assert any("Equations: Echo state network" in e.label for e in at.expander)
 
 

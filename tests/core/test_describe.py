@@ -36,7 +36,7 @@ def test_describe_json_lists_every_task_and_architecture(capsys):
     assert archs["lstm"]["state_parts"] == ["h", "c"] and archs["lstm"]["backends"] == ["fused", "scratch"]
     assert archs["esn"]["backends"] == [] and "leak_rate" in archs["esn"]["settings"]
     concerns = {o["name"]: o for o in data["options"]}
-    assert concerns["ReservoirOptions"]["fields"] == ["leak_rate", "input_scaling", "sparsity", "ridge"]
+    assert concerns["ReservoirOptions"]["fields"] == ["leak_rate", "input_scaling", "sparsity", "ridge", "washout"]
     assert concerns["TranslationOptions"]["section"] == "task" and concerns["TranslationOptions"]["about"]
     flags = {s["flag"] for s in data["settings"]}
     assert {"--weight-decay", "--momentum", "--eval-batches", "--sample-temperature"} <= flags
