@@ -2,7 +2,7 @@
 pressing Start until the page can show its lesson (a verdict, a divergence, a solved T).
 
 Each experiment runs the way the app runs it: its runs are started as background jobs (child
-processes, `playground.jobs`), at the preset's or lab form's default settings, into a fresh store,
+processes, `playground.runs.jobs`), at the preset's or lab form's default settings, into a fresh store,
 and the store is polled every 0.2 s, as a page would, until the lesson is there. One experiment at
 a time, so they do not compete for the cores (a twins or sweep group runs its runs side by side,
 as it does in the app). Also printed: each experiment's start-up, Start to the first recorded step.
@@ -25,9 +25,10 @@ from typing import Callable
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("PLAYGROUND_HOME", tempfile.mkdtemp(prefix="time-to-insight-"))
 
-from playground import jobs, lab  # noqa: E402
+from playground.experiments import lab  # noqa: E402
+from playground.runs import jobs  # noqa: E402
 from playground.config import RunConfig  # noqa: E402
-from playground.store import RunStore  # noqa: E402
+from playground.runs.store import RunStore  # noqa: E402
 
 TARGET_SECONDS, STARTUP_TARGET = 60.0, 1.5
 POLL = 0.2
@@ -48,13 +49,13 @@ class Experiment:
 
 def form_run(**values) -> RunConfig:
     """What the Train page starts for these form values (URL keys) on top of its defaults, without a browser."""
+    from playground import options
     from ui import train_form
 
     cfg = RunConfig.from_dict(train_form.DEFAULTS.to_dict())
     for key, value in values.items():
-        section, field = train_form.FIELDS[key]
-        setattr(getattr(cfg, section), field, value)
-    return cfg.validate()
+        options.BY_KEY[key].set(cfg, value)
+    return options.reset_unused(cfg).validate()
 
 
 def preset(name: str) -> RunConfig:
@@ -141,9 +142,9 @@ def sweep_configs() -> list[RunConfig]:
     """The lab form's default sweep (its architectures and T values)."""
     from ui import lab_sweep
 
-    archs = getattr(lab_sweep, "DEFAULT_ARCHS", ["rnn-tanh", "lstm"])
-    seq_lens = lab_sweep.parse_seq_lens(getattr(lab_sweep, "DEFAULT_SEQ_LENS", "10 20 40"))
-    return lab.memory_sweep(lab.sweep_base_config(), archs, seq_lens, model_overrides={"esn": lab.ESN_MEMORY_SETTINGS})
+    seq_lens = lab_sweep.parse_seq_lens(lab_sweep.DEFAULT_SEQ_LENS)
+    return lab.memory_sweep(lab.sweep_base_config(), lab_sweep.DEFAULT_ARCHS, seq_lens,
+                            model_overrides={"esn": lab.ESN_MEMORY_SETTINGS})
 
 
 def attention_lesson(store: RunStore, run_ids: list[str]) -> Lesson:

@@ -5,7 +5,7 @@ Importing torch, and torch._dynamo that the first optimizer imports, takes most 
 next run id on its standard input; it then trains that run exactly as `python -m playground train
 --run ID --quiet` would, writing to the run's log. End of input (the app went away) ends it.
 
-    python -m playground.spare        # reads one run id from stdin
+    python -m playground.runs.spare        # reads one run id from stdin
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import sys
 def main() -> int:
     import torch._dynamo  # noqa: F401  torch's first optimizer imports it lazily: 1-3 s a run would otherwise wait
 
-    from . import cli  # the whole training path: torch, tasks, models, trainer, store
+    from .. import cli  # the whole training path: torch, tasks, models, trainer, store
 
     run_id = sys.stdin.readline().strip()
     if not run_id:  # the app closed the pipe without a run: nothing to do

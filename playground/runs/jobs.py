@@ -10,8 +10,8 @@ import sys
 import threading
 import time
 
-from .config import RunConfig
-from .paths import PROJECT_ROOT
+from ..config import RunConfig
+from ..paths import PROJECT_ROOT
 from .processes import alive
 from .store import LIVE, DamagedRunError, RunStore
 
@@ -20,7 +20,7 @@ from .store import LIVE, DamagedRunError, RunStore
 ALLOCATOR_ENV = {"MALLOC_MMAP_THRESHOLD_": "268435456", "MALLOC_TRIM_THRESHOLD_": "268435456"}
 
 
-# One spare training process waits with torch imported (playground/spare.py); Start hands it the run, so the first
+# One spare training process waits with torch imported (runs/spare.py); Start hands it the run, so the first
 # step comes 1-3 s sooner. PLAYGROUND_WARM_START=0 turns it off (each run then starts a fresh interpreter).
 WARM_START_ENV = "PLAYGROUND_WARM_START"
 _spare: subprocess.Popen | None = None
@@ -71,7 +71,7 @@ def _make_spare(store: RunStore) -> None:
     if _spare is not None and _spare.poll() is None and _spare_root == str(store.root):
         return
     _drop_spare()
-    _spare = _spawn(store, ["-m", "playground.spare"], stdin=subprocess.PIPE)
+    _spare = _spawn(store, ["-m", "playground.runs.spare"], stdin=subprocess.PIPE)
     _spare_root = str(store.root)
 
 
