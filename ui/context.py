@@ -21,8 +21,10 @@ def store() -> RunStore:
 
 def reap_lost_runs() -> None:
     """Mark runs whose training process died (killed, machine restarted) as failed, so no page
-    waits forever on them. Cheap: one query and a signal-0 per live run."""
+    waits forever on them. Cheap: one query and a signal-0 per live run. Also keeps a spare training
+    process ready (torch imported) for the next Start."""
     jobs.reap(store())
+    jobs.keep_spare_ready(store())
 
 
 def history(record: RunRecord) -> RunHistory:

@@ -42,6 +42,14 @@ def start(store: RunStore, cfg: RunConfig) -> str:
     return run_id
 
 
+def keep_spare_ready(store: RunStore) -> None:
+    """Have a spare training process waiting for this store (the app calls this on every page, so even the
+    first Start after the server starts is a warm one); nothing when warm starts are off."""
+    if warm_start_enabled():
+        with _lock:
+            _make_spare(store)
+
+
 def warm_start_enabled() -> bool:
     return os.environ.get(WARM_START_ENV, "1").strip().lower() not in ("0", "false", "no", "off")
 

@@ -51,3 +51,14 @@ def test_stop_reaches_a_run_in_the_spare(job_store, tiny_config, wait, warm):
     wait(lambda: job_store.get_run(run_id).step >= 2, timeout=120, what="the run to train")
     jobs.stop(job_store, run_id)
     wait(lambda: job_store.get_run(run_id).status == "stopped", timeout=60, what="the run to stop")
+
+
+def test_a_spare_can_be_made_ready_before_the_first_start(job_store, tiny_config, wait, warm):
+    jobs.keep_spare_ready(job_store)
+    spare = jobs._spare
+    assert spare is not None and spare.poll() is None
+    jobs.keep_spare_ready(job_store)  # idempotent: the same process keeps waiting
+    assert jobs._spare is spare
+    run_id = jobs.start(job_store, tiny_config(train={"steps": 3}))
+    assert job_store.get_run(run_id).pid == spare.pid
+    wait(lambda: job_store.get_run(run_id).status == "completed", timeout=120, what="the run to finish")
