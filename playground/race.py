@@ -11,9 +11,9 @@ import time
 from dataclasses import dataclass
 
 from .config import ATTENTIONS, CELLS, RESERVOIRS, ConfigError, RunConfig
+from .models.cells import CELLS as CELL_REGISTRY
 
-CELL_TITLES = {"rnn-tanh": "RNN (tanh)", "rnn-relu": "RNN (ReLU)", "lstm": "LSTM", "gru": "GRU",
-               "esn": "Echo state network"}
+CELL_TITLES = {name: cell.short for name, cell in CELL_REGISTRY.items()}  # each cell's spec names it
 ATTENTION_TITLES = {"none": "", "bahdanau": " + Bahdanau", "luong-dot": " + Luong (dot)",
                     "luong-general": " + Luong (general)", "soft": " + soft attention"}
 
