@@ -245,3 +245,14 @@ def test_new_cells_train_bidirectionally(arch):
     losses = [r["loss"] for r in result.history]
     assert result.status == "completed" and all(math.isfinite(v) for v in losses)
     assert statistics.fmean(losses[-6:]) < statistics.fmean(losses[:3])
+
+
+def test_the_registry_imports_nothing_else_of_the_package():
+    """config.py reads the registry: that is no import circle only while the registry needs nothing of playground."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from playground.models.cells import CELLS; "
+            "print(sorted(m for m in sys.modules if m.startswith('playground') and not m.startswith('playground.models.cells')))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "['playground', 'playground.models']"
