@@ -3,7 +3,8 @@ import streamlit as st
 
 from ui.context import reap_lost_runs
 
-st.set_page_config(page_title="Sequence Playground", page_icon=":material/sync:", layout="wide")
+# an emoji, not a :material/ icon: Streamlit fetches a material page icon from a font CDN (offline: no icon)
+st.set_page_config(page_title="Sequence Playground", page_icon="🔁", layout="wide")
 
 PAGES = [
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),

@@ -11,6 +11,7 @@ from ui.plot import plot
 from ui.run_panel import duration
 from ui.runs import pick_runs, recent_runs, short_label, status_text
 from ui.routing import ensure_routed
+from ui.plain import plain
 
 ensure_routed()  # first: a visit straight to this page's address must go through app.py
 
@@ -52,8 +53,8 @@ def draw() -> bool:
         if record.live:
             elapsed = histories[record.id].elapsed()
             st.progress(min(record.step / max(record.total_steps, 1), 1.0),
-                        text=f"{short_label(record)} · {status_text(record)} · step {record.step:,} of "
-                             f"{record.total_steps:,} · {duration(elapsed)} {record.message}")
+                        text=plain(f"{short_label(record)} · {status_text(record)} · step {record.step:,} of "
+                                   f"{record.total_steps:,} · {duration(elapsed)} {record.message}"))
     rows = [
         (charts.overlay_figure(curves(records, histories, "step", "loss"), "Training loss by step", "training step",
                                "loss (nats)", smoothing=smoothing, revision="by-step"),
@@ -96,7 +97,7 @@ def draw() -> bool:
     for i, (run_id, record) in enumerate(records.items()):
         with columns[i % len(columns)]:
             samples = histories[run_id].samples()
-            st.markdown(f"**{short_label(record)}**" + (f" at step {samples[-1][0]:,}" if samples else ""))
+            st.markdown(f"**{plain(short_label(record))}**" + (f" at step {samples[-1][0]:,}" if samples else ""))
             st.code(samples[-1][1] if samples else "(no sample yet)", language=None, wrap_lines=True)
     return any(record.live for record in records.values())
 

@@ -14,6 +14,7 @@ from playground.data.uploads import (MIN_CHARACTERS, dataset_choices, dataset_ve
 from ui import data_sequence_tasks
 from ui.uploads import save_new_uploads
 from ui.routing import ensure_routed
+from ui.plain import plain
 
 ensure_routed()  # first: a visit straight to this page's address must go through app.py
 
@@ -27,7 +28,7 @@ st.markdown("A character-level model reads text one character at a time and lear
 def save_text(file) -> str:
     saved = save_upload(file.getvalue(), file.name)
     st.session_state["dataset"] = saved.name  # show it below
-    return (f"Saved **{file.name}** as dataset `{saved.name}`: {saved.characters:,} characters, "
+    return (f"Saved **{plain(file.name)}** as dataset `{saved.name}`: {saved.characters:,} characters, "
             f"{len(saved.vocabulary)} distinct. It is now a choice on Train.")
 
 
@@ -82,7 +83,7 @@ columns[3].metric("Letter-frequency loss", f"{dataset['frequency_loss']:.3f} nat
 
 left, right = st.columns([3, 2])
 with left:
-    st.markdown(f"**Preview** ({dataset['source']}: {dataset['title']})")
+    st.markdown(f"**Preview** ({dataset['source']}: {plain(dataset['title'])})")
     st.code(dataset["preview"] + ("\n..." if dataset["characters"] > 1500 else ""), language=None, wrap_lines=True,
             height=320)
 with right:
@@ -112,6 +113,6 @@ if dataset["source"] == "uploaded":
     with st.popover(":material/delete: Delete this dataset"):
         st.write(f"Delete `{name}` for good? Runs trained on it keep their checkpoints, but cannot train again.")
         st.button("Delete", type="primary", on_click=delete_dataset, args=(name,))
-st.page_link("pages/train.py", label=f"Train on {name}", icon=":material/model_training:", query_params={"dataset": name})
+st.page_link("pages/train.py", label=f"Train on {plain(name)}", icon=":material/model_training:", query_params={"dataset": name})
 
 data_sequence_tasks.draw()  # translation pairs and captioning scenes

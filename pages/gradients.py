@@ -13,6 +13,7 @@ from ui.plot import plot
 from ui.runs import newest, pick_runs, recent_runs, short_label
 from ui.routing import ensure_routed
 from ui import lab_flow, lab_gates, lab_sweep, lab_twins
+from ui.plain import plain
 
 ensure_routed()  # first: a visit straight to this page's address must go through app.py
 
@@ -103,7 +104,7 @@ def gates_section(records, histories) -> None:
         left, right = st.columns(2)
         plot(charts.gate_saturation_figure(steps, stats, revision=f"gates-{run_id}"), f"gates-{run_id}", left)
         plot(charts.gate_histogram_figure(stats[-1], revision=f"gate-hist-{run_id}"), f"gate-hist-{run_id}", right)
-        st.caption(f"{short_label(records[run_id])}: a forget (LSTM) or update (GRU) gate near 1 carries the state, and "
+        st.caption(f"{plain(short_label(records[run_id]))}: a forget (LSTM) or update (GRU) gate near 1 carries the state, and "
                    "its gradient, across steps unchanged.")
 
 

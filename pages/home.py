@@ -3,11 +3,13 @@
 import streamlit as st
 
 from playground import devices, jobs, pretrained, runner
+from playground.config import ConfigError
 from ui.context import store
 from ui.polling import live_section
 from ui.runs import run_label, status_text
 from ui.train_form import preset_query
 from ui.routing import ensure_routed
+from ui.plain import plain
 
 ensure_routed()  # first: a visit straight to this page's address must go through app.py
 
@@ -44,8 +46,11 @@ st.markdown(
     "Train recurrent networks (vanilla **RNNs** with tanh or ReLU, **LSTMs**, **GRUs**) on text, live, and see "
     "what their gradients do: why a plain RNN forgets, why a large step explodes, and what gradient clipping "
     "changes. Every chart is measured on a real model training right now.")
-st.caption(f"Training runs on **{devices.describe()}**. Up to {runner.max_parallel_runs()} runs train at once; "
-           "more wait in a queue. Runs keep training when you close or reload the page.")
+try:
+    cap = f"Up to {runner.max_parallel_runs()} runs train at once; more wait in a queue."
+except ConfigError as exc:  # a server setting: say what is wrong with it instead of failing the page
+    cap = plain(str(exc))
+st.caption(f"Training runs on **{devices.describe()}**. {cap} Runs keep training when you close or reload the page.")
 
 started = st.session_state.pop("home_started", None)
 if started:  # set by the button's callback: go and watch it
@@ -84,7 +89,7 @@ def draw_live_runs() -> bool:
             text += f" · {record.message or 'starting'}"
         row_left, row_right = st.columns([5, 1], vertical_alignment="center")
         row_left.progress(min(record.step / max(record.total_steps, 1), 1.0),
-                          text=f"{text} · step {record.step:,} of {record.total_steps:,}")
+                          text=plain(f"{text} · step {record.step:,} of {record.total_steps:,}"))
         row_right.page_link("pages/train.py", label="Watch", icon=":material/visibility:", query_params={"run": record.id})
     return bool(live)
 

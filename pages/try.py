@@ -9,12 +9,18 @@ from playground.export import import_checkpoint
 from ui import model_source, try_views, url_state
 from ui.sample_view import legend_html, probability_html
 from ui.routing import ensure_routed
+from ui.plain import plain
 
 ensure_routed()  # first: a visit straight to this page's address must go through app.py
 
 st.title("Try")
 st.markdown("Put a trained model to work: a text model writes, a translator translates, a captioner describes a "
             "picture. Pick a shipped pretrained model or one of your runs.")
+
+
+def _count(value) -> str:
+    """A number from the checkpoint's description, which a file supplies: shown only if it is one."""
+    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else "?"
 
 
 def import_upload() -> None:
@@ -24,9 +30,9 @@ def import_upload() -> None:
     try:
         name = import_checkpoint(file.getvalue(), file.name)
     except CheckpointError as exc:
-        st.session_state["import_message"] = ("error", str(exc))
+        st.session_state["import_message"] = ("error", plain(exc))
     else:
-        st.session_state["import_message"] = ("success", f"Imported **{file.name}** as `{name}`.")
+        st.session_state["import_message"] = ("success", f"Imported **{plain(file.name)}** as `{name}`.")
         st.session_state["model"] = f"imported:{name}"
 
 
@@ -65,11 +71,11 @@ if reference is None:
 try:
     loaded = model_source.load(reference)
 except CheckpointError as exc:
-    st.error(f"This model cannot be loaded: {exc}", icon=":material/warning:")
+    st.error(f"This model cannot be loaded: {plain(exc)}", icon=":material/warning:")
     st.stop()
 cfg, metrics = loaded.config, loaded.meta.get("metrics", {})
-facts = [f"{cfg.model.arch} {cfg.model.layers}×{cfg.model.hidden}", f"{loaded.meta.get('parameters', 0):,} parameters",
-         f"trained {loaded.meta.get('step', '?')} steps on `{cfg.task.dataset}`"]
+facts = [f"{cfg.model.arch} {cfg.model.layers}×{cfg.model.hidden}", f"{_count(loaded.meta.get('parameters'))} parameters",
+         f"trained {plain(loaded.meta.get('step', '?'))} steps on {plain(cfg.task.dataset)}"]
 facts += [f"{k.replace('_', ' ')} {v:.3f}" for k, v in metrics.items() if k in ("val_loss", "bits_per_char", "exact_match")]
 st.caption(" · ".join(facts))
 
@@ -87,7 +93,7 @@ if cfg.task.name == "char":
     last.number_input("Seed", 0, 2**31 - 1, 0, key="sample_seed")
     st.button("Generate", icon=":material/edit:", type="primary", on_click=generate)
 else:
-    st.info(f"This is a **{cfg.task.name}** model: it decodes its answer rather than sampling text, so temperature "
+    st.info(f"This is a **{plain(cfg.task.name)}** model: it decodes its answer rather than sampling text, so temperature "
             "and length do not apply. Here is what it makes of a held-out example.", icon=":material/info:")
     st.number_input("Example", 0, 2**31 - 1, 0, key="sample_seed", help="Each number picks another held-out example.")
     st.button("Show an example", icon=":material/play_arrow:", type="primary", on_click=generate)
@@ -97,7 +103,7 @@ if not generated or generated["model"] != reference:  # a first example without 
     generate()
     generated = st.session_state["generated"]
 if "error" in generated:
-    st.error(generated["error"], icon=":material/warning:")
+    st.error(plain(generated["error"]), icon=":material/warning:")
 elif "probs" in generated:
     st.html(probability_html(generated["prime"], generated["text"], generated["probs"], generated["alternatives"]))
     st.html(legend_html())

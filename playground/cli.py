@@ -8,18 +8,19 @@ import argparse
 import json
 import math
 import os
+import sqlite3
 import sys
 import time
 from pathlib import Path
 
 import torch
 
-from . import checkpoint, devices, imaging, pretrained, runner
+from . import atomic, checkpoint, devices, imaging, pretrained, runner
 from .checkpoint import CheckpointError
 from .config import (ARCHITECTURES, ATTENTION_ALIASES, ATTENTIONS, BACKENDS, CLIP_MODES, DEVICES, INITS, OPTIMIZERS,
                      TOKENIZATIONS, ConfigError, ModelConfig, RunConfig, TaskConfig, TrainConfig)
 from .data.errors import DataError
-from .store import RunStore
+from .store import DamagedRun, RunStore
 from .tasks import METRIC_UNITS, TASKS
 from .tasks.translation import attention_text
 from .train.trainer import Callback
@@ -197,24 +198,48 @@ def write_metrics(path: Path, store: RunStore, run_id: str) -> None:
         "sample": last_eval.get("sample", ""),
     }
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(out, indent=2))
+    atomic.write_text(path, json.dumps(out, indent=2))
 
 
 def cmd_runs(args) -> int:
     store = RunStore()
-    from .jobs import reap
+    from .jobs import delete, reap
 
+    if args.delete:
+        return delete_runs(store, args.delete, args.yes, args.stop, delete)
     reap(store)
-    rows = store.list_runs(limit=args.limit)
+    rows = store.list_runs_and_damaged(limit=args.limit)
     if not rows:
         print(f"no runs yet in {store.root}")
         return 0
     print(f"{'run id':32} {'status':10} {'steps':>11} {'metric':>12}  name")
     for r in rows:
+        if isinstance(r, DamagedRun):  # listed with its id, so it can be deleted; never hides the others
+            print(f"{r.id:32} {'damaged':10} {'-':>11} {'-':>12}  {r.reason}")
+            continue
         name = TASKS[r.config.task.name].headline_metric if r.config.task.name in TASKS else "val_loss"
         metric = r.summary.get(name)
         shown = f"{metric:.3f} {METRIC_UNITS.get(name, name)}" if isinstance(metric, (int, float)) else "-"
         print(f"{r.id:32} {r.status:10} {f'{r.step}/{r.total_steps}':>11} {shown:>12}  {r.name}")
+    return 0
+
+
+def delete_runs(store: RunStore, run_ids: list[str], yes: bool, stop_first: bool, delete) -> int:
+    """`runs --delete ID...`: asks first (or --yes); a live run is refused unless --stop."""
+    damaged = {d.id for d in store.damaged_runs()}
+    for run_id in run_ids:
+        if run_id not in damaged and store.get_run(run_id) is None:
+            raise ConfigError(f"there is no run {run_id!r} in {store.root}")
+    if not yes:
+        if not sys.stdin.isatty():
+            raise ConfigError("say --yes to delete without a question (stdin is not a terminal)")
+        answer = input(f"delete {len(run_ids)} run(s) with their metrics and checkpoints: {', '.join(run_ids)}? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            print("nothing deleted")
+            return 1
+    for run_id in run_ids:
+        delete(store, run_id, stop_first=stop_first)
+        print(f"deleted {run_id}")
     return 0
 
 
@@ -227,7 +252,7 @@ def cmd_eval(args) -> int:
         print(f"{key:24} {value:.4f}" if isinstance(value, float) else f"{key:24} {value}")
     if args.metrics_out:
         args.metrics_out.parent.mkdir(parents=True, exist_ok=True)
-        args.metrics_out.write_text(json.dumps(metrics, indent=2))
+        atomic.write_text(args.metrics_out, json.dumps(metrics, indent=2))
     return 0
 
 
@@ -310,8 +335,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--home", help="the store folder (default: $PLAYGROUND_HOME or runs/ beside the code)")
     sub = parser.add_subparsers(dest="command", required=True)
     add_train_arguments(sub.add_parser("train", help="train a model (recorded in the run store)"))
-    p = sub.add_parser("runs", help="list recorded runs")
+    p = sub.add_parser("runs", help="list recorded runs, or delete some")
     p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--delete", nargs="+", metavar="ID", help="delete these runs with their metrics and checkpoints")
+    p.add_argument("--yes", action="store_true", help="with --delete: do not ask first")
+    p.add_argument("--stop", action="store_true", help="with --delete: stop a run that is still training (else refused)")
     p = sub.add_parser("eval", help="score a run's or a pretrained model's checkpoint on held-out data")
     p.add_argument("ref", help="run id, pretrained model name or checkpoint folder")
     p.add_argument("--device", choices=DEVICES, default="auto")
@@ -366,5 +394,11 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, DataError, CheckpointError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except (OSError, sqlite3.OperationalError) as exc:
+        if atomic.no_space(exc) or "disk is full" in str(exc):  # one line, like every other bad situation
+            print(f"error: no space left on the disk: {exc.strerror if isinstance(exc, OSError) else exc}",
+                  file=sys.stderr)
+            return 2
+        raise
     except KeyboardInterrupt:
         return 130

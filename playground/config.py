@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
+import os
+import re
 import typing
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,6 +34,8 @@ ATTENTIONS = ("none", "bahdanau", "luong-dot", "luong-general", "soft")
 ATTENTION_ALIASES = {"luong": "luong-general"}  # short names accepted in configs and flags, stored in full
 TOKENIZATIONS = ("auto", "char", "word")
 DEVICES = ("auto", "cpu", "cuda", "mps")
+MAX_UPLOAD_BYTES = 50_000_000  # the most max_upload_bytes may allow: a text this size trains in about 1 GB
+SAFE_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,99}")  # a dataset name: never a path (no '/', no leading '.')
 
 
 @dataclass
@@ -58,6 +63,10 @@ class TaskConfig:
     copy_length: int = 10  # copy: symbols shown at the start and to be reproduced at the end (T >= 2 * this + 1)
 
     def validate(self) -> None:
+        _numbers(self, {"max_upload_bytes": (1, MAX_UPLOAD_BYTES), "data_seed": (0, 2**63 - 1)})
+        if not SAFE_NAME.fullmatch(self.dataset):  # `--dataset ../../x` must not read outside the datasets folder
+            raise ConfigError(f"dataset must be a dataset name (letters, digits, '-', '_', '.'), not a path "
+                              f"(got {self.dataset!r}); to train on a file use data_path (--data FILE)")
         if not 0.0 < self.val_fraction < 0.5:
             raise ConfigError("val_fraction must be between 0 and 0.5")
         if self.max_chars is not None and self.max_chars < 1000:
@@ -134,6 +143,7 @@ class ModelConfig:
         if self.arch in RESERVOIRS and self.dropout:
             raise ConfigError("an echo state network has no trained layers for dropout to regularise: set dropout to 0 "
                               "(its ridge penalty does that job)")
+        _numbers(self, {"spectral_radius": (1e-6, 100.0), "input_scaling": (1e-6, 1e3), "ridge": (1e-12, 1e6)})
 
 
 @dataclass
@@ -166,6 +176,8 @@ class TrainConfig:
         for name in ("steps", "batch_size", "seq_len", "eval_every", "eval_batches", "threads", "checkpoint_every"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1")
+        if self.threads > cores():  # more threads than cores only slow a run down; 100,000 crashed torch
+            raise ConfigError(f"threads must be at most {cores()}, the CPU cores here (got {self.threads:,})")
         if not self.lr > 0:
             raise ConfigError("lr must be positive")
         if self.clip != "none" and not self.clip_threshold > 0:
@@ -176,6 +188,11 @@ class TrainConfig:
             raise ConfigError("beam must be at least 1")
         if not self.sample_temperature > 0:
             raise ConfigError("sample_temperature must be positive")
+        _numbers(self, {"steps": (1, 10**8), "batch_size": (1, 100_000), "seq_len": (1, 100_000), "lr": (0.0, 1e6),
+                        "momentum": (0.0, 1.0), "weight_decay": (0.0, 10.0), "clip_threshold": (0.0, 1e9),
+                        "beam": (1, 100), "seed": (0, 2**63 - 1), "eval_every": (1, 10**8), "eval_batches": (1, 10_000),
+                        "sample_length": (0, 100_000), "sample_temperature": (0.0, 100.0),
+                        "checkpoint_every": (1, 10**8)})
 
 
 @dataclass
@@ -226,6 +243,32 @@ class RunConfig:
         if not isinstance(data, dict):
             raise ConfigError("the run configuration must be a JSON object")
         return cls.from_dict(data)
+
+
+def _numbers(part, limits: dict[str, tuple[float, float]]) -> None:
+    """Every number of `part` finite (JSON and flags can say inf and nan), and each named one within its
+    inclusive (low, high) limits: a setting that passes here never crashes a run later."""
+    for f in dataclasses.fields(part):
+        value = getattr(part, f.name)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ConfigError(f"{f.name} must be a finite number (got {value})")
+    for name, (low, high) in limits.items():
+        value = getattr(part, name)
+        if value is not None and not low <= value <= high:
+            raise ConfigError(f"{name} must be between {_number(low)} and {_number(high)} (got {_number(value)})")
+
+
+def _number(value: float) -> str:
+    """50,000,000 rather than 5e+07; 0.001 and 1e-12 as they are."""
+    return f"{int(value):,}" if float(value).is_integer() and abs(value) < 1e15 else f"{value:g}"
+
+
+def cores() -> int:
+    """CPU cores this process may use: the most torch threads a run can ask for."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
 
 
 def _choice(name: str, value: str, allowed: tuple[str, ...]) -> None:

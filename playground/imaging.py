@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
+from . import atomic
+
 
 def enlarge(image: np.ndarray, factor: int) -> np.ndarray:
     """(H, W, C) -> (H*factor, W*factor, C), every pixel a factor x factor block (crisp, no blur)."""
@@ -56,5 +58,5 @@ def png_bytes(image: np.ndarray) -> bytes:
 def write_png(path: str | Path, image: np.ndarray) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(png_bytes(image))
+    atomic.write_bytes(path, png_bytes(image))  # whole or not at all
     return path

@@ -7,10 +7,12 @@ import os
 import signal
 import subprocess
 import sys
+import time
 
 from .config import RunConfig
 from .paths import PROJECT_ROOT
-from .store import LIVE, RunStore
+from .processes import alive
+from .store import LIVE, DamagedRunError, RunStore
 
 # glibc returns big buffers to the OS after every step by default; the fused LSTM then page-faults
 # ~10,000 times a step and runs 1.5-2x slower. Raising both thresholds keeps those buffers.
@@ -37,7 +39,7 @@ def stop(store: RunStore, run_id: str) -> None:
     """Ask a run to stop: a flag in the store (seen within a second) and SIGTERM to its process."""
     store.set_control(run_id, "stop", True)
     record = store.get_run(run_id)
-    if record and record.pid and record.live and _alive(record.pid):
+    if record and record.pid and record.live and alive(record.pid):
         try:
             os.kill(record.pid, signal.SIGTERM)
         except OSError:
@@ -49,27 +51,32 @@ def set_clipping(store: RunStore, run_id: str, mode: str, threshold: float) -> N
     store.set_control(run_id, "clip", {"mode": mode, "threshold": float(threshold)})
 
 
+def delete(store: RunStore, run_id: str, stop_first: bool = False, timeout: float = 15.0) -> None:
+    """Delete a run and its files. A run that is queued or training is refused (RunLiveError), or with
+    `stop_first` stopped and waited for (up to `timeout` seconds): a deleted run's process must not keep writing."""
+    try:
+        record = store.get_run(run_id)
+    except DamagedRunError:  # a damaged row can always be deleted (the store reads its status itself)
+        record = None
+    if record is not None and record.live and record.pid and alive(record.pid):
+        if not stop_first:
+            store.delete_run(run_id)  # raises RunLiveError with the reason
+        stop(store, run_id)
+        deadline = time.monotonic() + timeout
+        while alive(record.pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+    store.delete_run(run_id)
+
+
 def reap(store: RunStore) -> list[str]:
     """Mark live runs whose process has vanished (killed, machine restarted) as failed. Returns their ids."""
     lost = []
     for record in store.list_runs(LIVE):
-        if record.pid and not _alive(record.pid):
+        if record.pid and not alive(record.pid):
             store.update_run(record.id, status="failed",
                              message="the training process ended unexpectedly; see log.txt in its checkpoint folder")
             lost.append(record.id)
     return lost
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # a finished child that nobody waited for is a zombie: alive to kill(0), but done
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().split(")")[-1].split()[0] != "Z"
-    except OSError:
-        return True
+_alive = alive  # the old private name, used by tests

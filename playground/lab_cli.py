@@ -17,7 +17,7 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from . import lab
+from . import atomic, lab
 from .cli import ProgressBar, add_train_arguments, config_from_args
 from .config import ARCHITECTURES, LONG_MEMORY_TASKS, ConfigError
 from .store import RunStore
@@ -87,7 +87,7 @@ def cmd_flow(args) -> int:
         print(f"{header:>20}: per-step factor {rate}: {r.verdict}{decade}")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps([r.to_dict() for r in results], indent=2))
+        atomic.write_text(args.json, json.dumps([r.to_dict() for r in results], indent=2))
     return 0
 
 
@@ -173,4 +173,4 @@ def _number(value) -> str:
 def _write_json(path: Path | None, data) -> None:
     if path:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(data, indent=2))
+        atomic.write_text(path, json.dumps(data, indent=2))

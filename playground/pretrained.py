@@ -5,12 +5,13 @@ Regenerate with `python -m playground pretrain` (a few minutes on a laptop CPU).
 from __future__ import annotations
 
 import json
+import tempfile
 import time
 from pathlib import Path
 
 import torch
 
-from . import checkpoint, devices, models, tasks
+from . import atomic, checkpoint, devices, models, tasks
 from .checkpoint import CheckpointError
 from .config import ModelConfig, RunConfig, TaskConfig, TrainConfig
 from .data.corpora import BUILTIN
@@ -69,6 +70,8 @@ def available() -> list[dict]:
     """Every shipped model with its description: name, config, metrics."""
     found = []
     for folder in sorted(PRETRAINED_DIR.glob("*/")):
+        if folder.name.startswith("."):  # a regeneration's staging folder
+            continue
         try:
             meta = checkpoint.read_meta(folder)
         except CheckpointError:
@@ -110,8 +113,11 @@ def pretrain(names: list[str] | None = None, out_dir: Path = PRETRAINED_DIR,
         metrics = task.evaluate(model, cfg.train.batch_size, cfg.train.seq_len)  # the whole held-out split
         metrics.update(steps=result.steps, train_seconds=round(time.time() - started, 1),
                        train_loss=result.history[-1]["loss"])
-        folder = checkpoint.save(out_dir / name, model, cfg, task, result.steps, metrics)
-        (folder / "README.md").write_text(model_card(name, cfg, task, metrics, model.parameter_count()))
+        out_dir.mkdir(parents=True, exist_ok=True)
+        staging = checkpoint.save(tempfile.mkdtemp(prefix=f".{name}.", dir=out_dir), model, cfg, task, result.steps,
+                                  metrics)
+        atomic.write_text(staging / "README.md", model_card(name, cfg, task, metrics, model.parameter_count()))
+        folder = checkpoint.publish(staging, out_dir / name)  # weights, config and card replaced as one folder
         log(f"  {name}: held-out {task.headline_metric} {metrics[task.headline_metric]:.4f}")
         written.append(folder)
     return written

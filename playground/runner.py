@@ -7,14 +7,15 @@ from __future__ import annotations
 import math
 import os
 import signal
+import sqlite3
 import statistics
 import threading
 import time
 
 import torch
 
-from . import checkpoint, devices, jobs, models, tasks
-from .config import ConfigError, RunConfig
+from . import atomic, checkpoint, devices, jobs, memory, models, tasks
+from .config import ConfigError, RunConfig, cores
 from .data.errors import DataError
 from .store import RunStore
 from .train.trainer import Callback, Trainer, TrainResult
@@ -24,8 +25,18 @@ FLUSH_SECONDS = 0.5  # how often step metrics are written (batched: one transact
 
 
 def max_parallel_runs() -> int:
-    """How many runs train at once; more wait in the queue. Default: one per CPU core."""
-    return int(os.environ.get("PLAYGROUND_MAX_RUNS", os.cpu_count() or 1))
+    """How many runs train at once; more wait in the queue. Default: one per CPU core.
+    PLAYGROUND_MAX_RUNS overrides it: a whole number from 1 (0 or less would queue every run forever)."""
+    raw = os.environ.get("PLAYGROUND_MAX_RUNS", "").strip()
+    if not raw:
+        return os.cpu_count() or 1
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ConfigError(f"PLAYGROUND_MAX_RUNS must be a whole number of at least 1 (got {raw!r})")
+    return value
 
 
 class StoreRecorder(Callback):
@@ -116,6 +127,7 @@ def prepare(cfg: RunConfig):
     cfg.validate()
     task = tasks.build(cfg.task, train=cfg.train)  # decoders read teacher forcing and beam width
     task.check_size(cfg.train.batch_size, cfg.train.seq_len)
+    memory.check_fits(cfg, task.spec, devices.resolve(cfg.train.device))  # before the model's weights exist
     torch.manual_seed(cfg.train.seed)  # the model's initial weights come from the run's seed
     model = models.build(cfg.model, task.spec)
     return task, model
@@ -134,11 +146,16 @@ def execute(store: RunStore, run_id: str, callbacks: list[Callback] = (), stop: 
         raise ConfigError(f"no run {run_id!r} in {store.root}")
     cfg = record.config
     store.update_run(run_id, pid=os.getpid())
-    if not wait_for_slot(store, run_id, stop):
+    try:
+        ready = wait_for_slot(store, run_id, stop)
+    except ConfigError as exc:  # PLAYGROUND_MAX_RUNS makes no sense
+        store.update_run(run_id, status="failed", message=str(exc))
+        return None
+    if not ready:
         store.update_run(run_id, status="stopped", message="stopped while waiting in the queue")
         return None
     try:
-        torch.set_num_threads(cfg.train.threads)
+        torch.set_num_threads(min(cfg.train.threads, cores()))  # a stored config from a bigger machine
         device = devices.resolve(cfg.train.device)
         task, model = prepare(cfg)
     except (ConfigError, DataError) as exc:
@@ -148,10 +165,31 @@ def execute(store: RunStore, run_id: str, callbacks: list[Callback] = (), stop: 
     recorder = StoreRecorder(store, run_id, cfg, task, stop)
     try:
         return Trainer(cfg.train, device).fit(model, task, [recorder, *callbacks], should_stop=stop.is_set)
-    except Exception as exc:  # an unexpected bug: keep what was recorded and say what happened
-        store.update_run(run_id, status="failed", message=f"{type(exc).__name__}: {exc}")
-        store.add_event(run_id, recorder.history[-1]["step"] if recorder.history else 0, "failed", repr(exc))
+    except Exception as exc:
+        step = recorder.history[-1]["step"] if recorder.history else 0
+        if disk_full(exc):  # a checkpoint or the metrics did not fit: say so, keep what was recorded, no traceback
+            message = f"no space left on the disk at step {step}: free some space (metrics up to then are kept)"
+            _record_failure(store, run_id, recorder, step, message)
+            return None
+        _record_failure(store, run_id, recorder, step, f"{type(exc).__name__}: {exc}")  # a bug: say what happened
         raise
+
+
+def disk_full(exc: BaseException) -> bool:
+    return atomic.no_space(exc) or (isinstance(exc, sqlite3.OperationalError) and "full" in str(exc))
+
+
+def _record_failure(store: RunStore, run_id: str, recorder: StoreRecorder, step: int, message: str) -> None:
+    """Mark the run failed; with a full disk the pending metrics may not fit, the status row must."""
+    try:
+        recorder.flush(step)
+    except Exception:  # noqa: BLE001 - the status below matters more than the last half second of metrics
+        recorder.pending = []
+    store.update_run(run_id, status="failed", message=message, step=step)
+    try:
+        store.add_event(run_id, step, "failed", message)
+    except sqlite3.OperationalError:
+        pass
 
 
 def wait_for_slot(store: RunStore, run_id: str, stop: threading.Event) -> bool:

@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-from .config import RunConfig
+from .config import ConfigError, RunConfig
 from .paths import home
+from .processes import alive
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -80,6 +81,22 @@ class RunRecord:
         return self.status in LIVE
 
 
+class DamagedRunError(ConfigError):
+    """A run's row in the store cannot be read (edited by hand, written by a broken version)."""
+
+
+@dataclass
+class DamagedRun:
+    """A row `list_runs` could not read: listed with its id and why, so it never hides the other runs."""
+    id: str
+    status: str
+    reason: str
+
+
+class RunLiveError(ConfigError):
+    """A run that is still queued or training cannot be deleted: stop it first."""
+
+
 def _finite(value):
     """JSON has no NaN or infinity: store them as null, so every reader can parse the data."""
     if isinstance(value, float) and not math.isfinite(value):
@@ -128,17 +145,45 @@ class RunStore:
         return run_id
 
     def _record(self, row: sqlite3.Row) -> RunRecord:
+        """The row as a RunRecord, or DamagedRunError saying what cannot be read."""
         data = dict(row)
-        data["config"] = RunConfig.from_json(data["config"])
-        data["summary"] = json.loads(data["summary"] or "{}")
+        try:
+            data["config"] = RunConfig.from_json(data["config"])
+            summary = json.loads(data["summary"] or "{}")
+            if not isinstance(summary, dict):
+                raise ValueError("its summary is not a JSON object")
+            data["summary"] = summary
+            for name, kind in (("step", int), ("total_steps", int), ("created", float), ("updated", float)):
+                if not isinstance(data[name], (int, float)) or isinstance(data[name], bool):
+                    raise ValueError(f"its {name} is not a number")
+                data[name] = kind(data[name])
+            if data["pid"] is not None and not isinstance(data["pid"], int):
+                raise ValueError("its process id is not a number")
+            for name in ("name", "status", "device", "message"):
+                data[name] = str(data[name])
+        except (ConfigError, ValueError, TypeError) as exc:
+            raise DamagedRunError(f"run {data.get('id')!s} is damaged in the store: {exc}") from None
         return RunRecord(**data)
 
     def get_run(self, run_id: str) -> RunRecord | None:
+        """The run, None when there is none, DamagedRunError when its row cannot be read."""
         with self._connect() as db:
             row = db.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
         return self._record(row) if row else None
 
     def list_runs(self, statuses: tuple[str, ...] | None = None, limit: int | None = None) -> list[RunRecord]:
+        """Runs newest first; a row that cannot be read is left out (`damaged_runs` lists those)."""
+        return [r for r in self._rows(statuses, limit) if isinstance(r, RunRecord)]
+
+    def damaged_runs(self, limit: int | None = None) -> list[DamagedRun]:
+        """Rows that cannot be read, with their id and why (newest first)."""
+        return [r for r in self._rows(None, limit) if isinstance(r, DamagedRun)]
+
+    def list_runs_and_damaged(self, limit: int | None = None) -> list[RunRecord | DamagedRun]:
+        """Every row newest first: a RunRecord, or a DamagedRun for a row that cannot be read."""
+        return self._rows(None, limit)
+
+    def _rows(self, statuses: tuple[str, ...] | None, limit: int | None) -> list[RunRecord | DamagedRun]:
         query, args = "SELECT * FROM runs", []
         if statuses:
             query += f" WHERE status IN ({','.join('?' * len(statuses))})"
@@ -148,7 +193,13 @@ class RunStore:
             query += f" LIMIT {int(limit)}"
         with self._connect() as db:
             rows = db.execute(query, args).fetchall()
-        return [self._record(r) for r in rows]
+        out: list[RunRecord | DamagedRun] = []
+        for row in rows:  # one by one: one bad row must not hide the others
+            try:
+                out.append(self._record(row))
+            except DamagedRunError as exc:
+                out.append(DamagedRun(str(row["id"]), str(row["status"]), str(exc)))
+        return out
 
     def update_run(self, run_id: str, **fields) -> None:
         if "summary" in fields:
@@ -171,6 +222,14 @@ class RunStore:
         return ok
 
     def delete_run(self, run_id: str) -> None:
+        """Delete a run's rows and files. RunLiveError while it is queued or training and its process is
+        alive (jobs.delete can stop it first): a deleted run's process would keep writing orphan rows."""
+        with self._connect() as db:
+            row = db.execute("SELECT status, pid FROM runs WHERE id = ?", (run_id,)).fetchone()
+        if row is None:
+            raise ConfigError(f"there is no run {run_id!r} in {self.root}")
+        if row["status"] in LIVE and row["pid"] and alive(row["pid"]):
+            raise RunLiveError(f"run {run_id} is {row['status']}: stop it before deleting it")
         with self._connect() as db:
             for table in ("runs", "metrics", "events", "controls"):
                 db.execute(f"DELETE FROM {table} WHERE {'id' if table == 'runs' else 'run_id'} = ?", (run_id,))

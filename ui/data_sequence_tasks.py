@@ -17,6 +17,7 @@ from playground.tasks.captioning import CaptioningTask
 from playground.tasks.translation import TranslationTask, uploaded_pair_files
 
 from .uploads import save_new_uploads
+from .plain import plain
 
 PREVIEW_PAIRS = 2_000  # pairs generated for a built-in dataset's preview (training makes 20,000)
 SCENES_SHOWN = 6
@@ -25,7 +26,7 @@ SCENES_SHOWN = 6
 def save_pairs(file) -> str:
     name, kept = save_upload(file.getvalue(), file.name)
     st.session_state["pair_dataset"] = name
-    return (f"Saved **{file.name}** as translation dataset `{name}`: {kept:,} pairs. "
+    return (f"Saved **{plain(file.name)}** as translation dataset `{name}`: {kept:,} pairs. "
             "Pick it on Train with the translation task.")
 
 

@@ -7,6 +7,7 @@ from playground import lab, lab_charts
 from playground.config import ARCHITECTURES, ConfigError
 
 from .plot import plot
+from .plain import plain
 
 DEFAULT_ARCHS = ["rnn-tanh", "lstm"]
 
@@ -43,7 +44,7 @@ def render() -> None:
             try:
                 results.append(measured_flow(arch, float(rho), int(seq_len)))
             except (ConfigError, ValueError) as exc:
-                st.error(f"{arch}: {exc}", icon=":material/warning:")
+                st.error(f"{arch}: {plain(exc)}", icon=":material/warning:")
     if not results:
         return
     curves = [{"label": r["arch"], "flow": r["flow"]} for r in results]

@@ -12,6 +12,7 @@ from . import lab_groups
 from .context import store
 from .plot import plot
 from .polling import live_section
+from .plain import plain
 
 KEY = "sweep_group"
 MAX_CELLS = 24  # runs one sweep may start (they queue beyond the parallel-run cap)
@@ -44,7 +45,7 @@ def _start_sweep() -> None:
         cfg.train.eval_every = min(cfg.train.eval_every, cfg.train.steps)
         configs = lab.memory_sweep(cfg, archs, seq_lens, model_overrides={"esn": lab.ESN_MEMORY_SETTINGS})
     except (ConfigError, ValueError) as exc:
-        s["sweep_error"] = f"Cannot start this sweep: {exc}"
+        s["sweep_error"] = f"Cannot start this sweep: {plain(exc)}"
         return
     s.pop("sweep_error", None)
     lab.start_group(store(), configs)

@@ -11,6 +11,7 @@ from . import lab_groups
 from .context import history, store
 from .plot import plot
 from .polling import live_section
+from .plain import plain
 
 KEY = "twins_group"
 DEMO = lab.twins_demo_config()
@@ -26,7 +27,7 @@ def _start_twins() -> None:
         cfg.train.checkpoint_every = cfg.train.steps
         configs = lab.clipping_twins(cfg.validate(), float(s["twins_norm"]), float(s["twins_value"]))
     except (ConfigError, ValueError) as exc:
-        s["twins_error"] = f"These settings cannot train: {exc}"
+        s["twins_error"] = f"These settings cannot train: {plain(exc)}"
         return
     s.pop("twins_error", None)
     lab.start_group(store(), configs)
@@ -84,7 +85,7 @@ def draw_group(group: str) -> bool:
         "largest ‖g‖": st.column_config.NumberColumn(format="%.3g")})
     for s in summaries:
         if s.diverged:
-            st.warning(f"**{s.name}** diverged at step {s.diverged_at}: its loss or gradient became infinite or NaN, "
+            st.warning(f"**{plain(s.name)}** diverged at step {s.diverged_at}: its loss or gradient became infinite or NaN, "
                        f"and training stopped. That is the lesson: one exploding gradient step (largest finite ‖g‖ "
                        f"{s.max_grad_norm or float('nan'):.3g}) throws the weights where the loss cannot be computed. "
                        f"Compare the clipped twins, which took the same batches.", icon=":material/bolt:")

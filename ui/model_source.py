@@ -12,27 +12,36 @@ from playground import checkpoint, export, pretrained
 from playground.checkpoint import CheckpointError
 
 from .context import store
+from .plain import plain
 from .runs import run_label
 
 
 def choices() -> dict[str, dict]:
-    """{reference: {"label", "task"}} for every model that can be tried now, pretrained first."""
+    """{reference: {"label", "task"}} for every model that can be tried now, pretrained first.
+    A damaged imported checkpoint is left out and reported on the page: it never hides the others."""
     options = {f"pretrained:{m['name']}": _entry(f"pretrained · {m['name']}", m.get("config", {}))
                for m in pretrained.available()}
     for record in store().list_runs(limit=60):
         if (store().checkpoint_dir(record.id) / checkpoint.META).is_file():
             options[f"run:{record.id}"] = _entry(f"your run · {run_label(record)}", record.config.to_dict())
+    damaged = []
     for name in export.imported_checkpoints():
         try:
-            config = checkpoint.read_meta(export.imported_dir() / name).get("config", {})
-        except CheckpointError:
-            continue
-        options[f"imported:{name}"] = _entry(f"uploaded · {name}", config)
+            config = checkpoint.read_meta(export.imported_dir() / name)["config"]
+            options[f"imported:{name}"] = _entry(f"uploaded · {name}", config)
+        except (CheckpointError, AttributeError, TypeError) as exc:  # a folder someone edited by hand
+            damaged.append(f"{name}: {exc}" if isinstance(exc, CheckpointError) else f"{name}: damaged configuration")
+    if damaged:
+        st.warning(plain("Skipped damaged uploaded checkpoints (delete them from the imported folder): "
+                         + "; ".join(damaged)), icon=":material/warning:")
     return options
 
 
 def _entry(label: str, config: dict) -> dict:
-    task = config.get("task", {}).get("name", "?")
+    task = config.get("task", {})
+    task = task.get("name", "?") if isinstance(task, dict) else "?"
+    if not isinstance(task, str):
+        raise CheckpointError("its task name is not text")
     return {"label": label if task == "char" else f"{label} ({task})", "task": task}
 
 
@@ -55,5 +64,5 @@ def _load(path: str, version: float) -> checkpoint.Loaded:
 def load(reference: str) -> checkpoint.Loaded:
     """The model, loaded once per checkpoint version (a live run's checkpoint is replaced as it trains)."""
     path = folder(reference)
-    weights = path / checkpoint.WEIGHTS
-    return _load(str(path), weights.stat().st_mtime if weights.is_file() else 0.0)
+    description = path / checkpoint.META  # replaced last by every save: its time changes with each checkpoint
+    return _load(str(path), description.stat().st_mtime_ns if description.is_file() else 0.0)

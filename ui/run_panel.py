@@ -10,7 +10,7 @@ import numpy as np
 import streamlit as st
 
 from playground import charts, checkpoint, export, jobs
-from playground.config import CLIP_MODES
+from playground.config import CLIP_MODES, ConfigError
 from playground.runner import describe_clip
 from playground.store import RunRecord
 from playground.summaries import baseline_loss, headline_metric
@@ -20,6 +20,7 @@ from .plot import plot
 from .polling import CHART_SECONDS, live_section
 from .runs import status_text
 from .train_form import apply_values, arch_name, config_values, start
+from .plain import plain
 
 CLIP_NAMES = {"none": "off", "norm": "by norm", "value": "by value"}
 
@@ -54,8 +55,8 @@ def draw_run(run_id: str) -> None:
         st.warning("This run is not in the store any more.")
         return
     left, right = st.columns([6, 1], vertical_alignment="center")
-    left.subheader(record.name)
-    left.caption(f"{settings_line(record)} · run `{record.id}`")
+    left.subheader(plain(record.name))  # a run's name is the user's text, never markdown
+    left.caption(f"{plain(settings_line(record))} · run `{record.id}`")
     if record.live:
         right.button("Stop", icon=":material/stop:", key=f"stop-{run_id}", on_click=_stop, args=(run_id,),
                      width="stretch", help="Stops after the current step and saves a checkpoint: nothing is lost.")
@@ -214,7 +215,7 @@ def _load_settings(run_id: str) -> None:
 def _outcome(record: RunRecord) -> None:
     summary = record.summary
     if record.status == "diverged":
-        st.error(f"**Training diverged at step {record.step:,}.** {record.message}", icon=":material/error:")
+        st.error(f"**Training diverged at step {record.step:,}.** {plain(record.message)}", icon=":material/error:")
         st.markdown(
             "A step was so large that the loss or the gradient overflowed to NaN or infinity, and every later "
             "update would be garbage, so training stopped there. The charts show what led up to it: look at "
@@ -225,7 +226,7 @@ def _outcome(record: RunRecord) -> None:
         lr_col.button(f"Retry with learning rate {record.config.train.lr / 10:g}", icon=":material/speed:", key=f"retry_lr-{record.id}",
                       on_click=_retry, args=(record.id, "lr"), width="stretch")
     elif record.status == "failed":
-        st.error(f"**This run could not train.** {record.message}", icon=":material/cancel:")
+        st.error(f"**This run could not train.** {plain(record.message)}", icon=":material/cancel:")
     elif record.status == "stopped":
         st.info(f"Stopped at step {record.step:,}. {'Its checkpoint at that step is saved.' if record.step else ''}", icon=":material/stop:")
     elif record.status == "completed":
@@ -233,6 +234,16 @@ def _outcome(record: RunRecord) -> None:
         value = summary.get(metric)
         shown = f" Final {metric.replace('_', ' ')}: **{value:.3f}**." if isinstance(value, (int, float)) else ""
         st.success(f"Completed {record.step:,} steps in {duration(summary.get('seconds'))}.{shown}", icon=":material/check_circle:")
+
+
+def _delete(run_id: str) -> None:
+    """Only a finished run is offered for deletion; jobs.delete refuses one that trains again meanwhile."""
+    try:
+        jobs.delete(store(), run_id)
+    except ConfigError as exc:
+        st.toast(plain(exc), icon=":material/warning:")
+    else:
+        st.toast(f"Deleted run {run_id}.", icon=":material/delete:")
 
 
 def _finished_actions(record: RunRecord) -> None:
@@ -254,3 +265,7 @@ def _finished_actions(record: RunRecord) -> None:
                                data=functools.partial(export.checkpoint_zip, store(), record.id),
                                file_name=f"{record.id}.zip", mime="application/zip",
                                help="config.json + model.pt + metrics.csv; load it again on the Try page.")
+        with st.popover("Delete", icon=":material/delete:"):  # a popover: one more click, so never by accident
+            st.write("Delete this run for good: its metrics, samples and checkpoint?")
+            st.button("Delete the run", type="primary", key=f"delete-{record.id}", on_click=_delete,
+                      args=(record.id,))

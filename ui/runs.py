@@ -3,10 +3,13 @@ from __future__ import annotations
 
 import time
 
-from playground.store import RunRecord
+import streamlit as st
+
+from playground.store import DamagedRun, RunRecord
 
 from . import url_state
 from .context import store
+from .plain import plain
 
 # Plain symbols, not emoji: option lists render them with the page's font on every system.
 STATUS = {
@@ -38,7 +41,13 @@ def short_label(record: RunRecord) -> str:
 
 
 def recent_runs() -> dict[str, RunRecord]:
-    return {r.id: r for r in store().list_runs(limit=RECENT)}
+    """The newest runs; a row the store cannot read is reported here and left out, never hiding the others."""
+    rows = store().list_runs_and_damaged(limit=RECENT)
+    damaged = [r for r in rows if isinstance(r, DamagedRun)]
+    if damaged:
+        st.warning(plain("Left out runs that cannot be read: " + "; ".join(r.reason for r in damaged))
+                   + ". Delete them with `python -m playground runs --delete ID`.", icon=":material/warning:")
+    return {r.id: r for r in rows if isinstance(r, RunRecord)}
 
 
 def pick_runs(label: str, runs: dict[str, RunRecord], default: list[str], key: str = "runs",

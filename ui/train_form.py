@@ -14,6 +14,7 @@ from playground.data.errors import DataError
 from playground.data.uploads import dataset_choices
 
 from . import esn_settings
+from .plain import plain
 from .context import store
 
 # URL key -> (config section, field). The key is the widget's key and its query parameter.
@@ -121,13 +122,14 @@ def start(cfg: RunConfig) -> str | None:
     """Validate and start a run; on bad settings, leave the message for the page and return None."""
     try:
         runner.prepare(cfg)  # fail now, with the data's own message, not a second later in the child
+        cap = runner.max_parallel_runs()  # a bad PLAYGROUND_MAX_RUNS is said here, not by a failed run
     except (ConfigError, DataError) as exc:
         st.session_state["train_error"] = str(exc)
         return None
     st.session_state.pop("train_error", None)
     busy = len(store().list_runs(("running", "queued")))
     run_id = jobs.start(store(), cfg)
-    if busy >= runner.max_parallel_runs():
+    if busy >= cap:
         st.toast(f"Queued: {busy} runs are already training or waiting; this one starts when a slot frees up.", icon=":material/hourglass_top:")
     st.session_state["run"] = run_id  # the watched-run picker, bound to ?run=
     return run_id
@@ -172,7 +174,7 @@ def draw_form() -> None:
     sidebar = st.sidebar
     sidebar.button(":material/play_arrow: Start training", type="primary", on_click=start_from_form, width="stretch", key="start")
     if st.session_state.get("train_error"):
-        sidebar.error(st.session_state["train_error"], icon=":material/warning:")
+        sidebar.error(plain(st.session_state["train_error"]), icon=":material/warning:")
     sidebar.selectbox("Start from a preset", list(PRESETS), index=None, key="preset", on_change=_apply_preset,
                       placeholder="Pick an experiment...", help="Fills in the settings below; nothing starts until you press Start.")
 

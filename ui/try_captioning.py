@@ -10,6 +10,7 @@ from playground.config import ConfigError
 from playground.data import scenes
 from playground.data.errors import DataError
 from playground.tasks.captioning import MAX_BEAM
+from .plain import plain
 
 SOURCES = {"random": "Random scene", "compose": "Compose one", "describe": "Describe it in words"}
 SHOWN_SIDE = 240  # pixels the scene is shown at (scenes are 48 or 64 pixels: enlarged with crisp blocks)
@@ -65,13 +66,13 @@ def draw(loaded: Loaded) -> None:
     try:
         scene = pick_scene(task)
     except DataError as exc:
-        st.error(f"Cannot draw this scene: {exc}", icon=":material/warning:")
+        st.error(f"Cannot draw this scene: {plain(exc)}", icon=":material/warning:")
         return
     beam = st.number_input("Beam width", 1, MAX_BEAM, 1, key="caption_beam", help="1 is greedy decoding.")
     try:
         result = task.caption(loaded.model, scene, beam=int(beam))
     except (DataError, ConfigError) as exc:
-        st.error(f"Cannot caption this scene: {exc}", icon=":material/warning:")
+        st.error(f"Cannot caption this scene: {plain(exc)}", icon=":material/warning:")
         return
 
     image = task.render(scene)

@@ -13,6 +13,7 @@ from playground.seq2seq_charts import attention_heatmap
 from playground.tasks.translation import MAX_BEAM
 
 from .plot import plot
+from .plain import plain
 
 BEAM_KEY = "translate_beam"
 
@@ -45,7 +46,7 @@ def draw(loaded: Loaded) -> None:
         st.caption("Examples from the training data's kind (click one to use it):")
         columns = st.columns(len(examples))
         for i, (column, text) in enumerate(zip(columns, examples)):
-            column.button(text, key=f"translate_example_{i}", on_click=_use_example, args=(text_key(loaded), text),
+            column.button(plain(text), key=f"translate_example_{i}", on_click=_use_example, args=(text_key(loaded), text),
                           width="stretch")
     text_col, beam_col = st.columns([4, 1], vertical_alignment="bottom")
     text = text_col.text_input("Sentence to translate", value=examples[0] if examples else "", key=text_key(loaded),
@@ -55,7 +56,7 @@ def draw(loaded: Loaded) -> None:
     try:
         result = loaded.task.translate(loaded.model, text, int(beam))
     except (DataError, ConfigError) as exc:
-        st.error(f"Cannot translate this: {exc}", icon=":material/warning:")
+        st.error(f"Cannot translate this: {plain(exc)}", icon=":material/warning:")
         return
 
     st.markdown("**Translation**")
@@ -66,7 +67,7 @@ def draw(loaded: Loaded) -> None:
     st.caption(" · ".join(facts))
     if result["unknown"]:
         st.warning("The model never saw these tokens in training and reads them as <unk>: "
-                   + ", ".join(f"`{t}`" for t in result["unknown"]), icon=":material/help:")
+                   + ", ".join(plain(t) for t in result["unknown"]), icon=":material/help:")
 
     if result["attention"] is None:
         st.info("This model has no attention: the decoder sees the source only through the encoder's final "

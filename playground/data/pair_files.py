@@ -11,6 +11,7 @@ import random
 import re
 from pathlib import Path
 
+from .. import atomic
 from ..paths import datasets_dir
 from .errors import DataError
 from .pairs import GENERATED, Pair
@@ -60,8 +61,8 @@ def parse_pairs(text: str, name: str = "the file", delimiter: str | None = None)
     if delimiter == "\t":
         rows = ((number, line.split("\t")) for number, line in enumerate(text.split("\n"), 1))
     else:
-        reader = csv.reader(io.StringIO(text))
-        rows = ((reader.line_num, row) for row in reader)  # line_num: where the row ends (quoted newlines)
+        reader = csv.reader(io.StringIO(text), strict=True)  # strict: an unclosed quote is an error, not one huge cell
+        rows = _csv_rows(reader, name)
     pairs: list[Pair] = []
     width = first_line = None
     try:
@@ -88,6 +89,22 @@ def parse_pairs(text: str, name: str = "the file", delimiter: str | None = None)
     if not pairs:
         raise DataError(f"{name} has no pairs: it needs one source and target per line, separated by {sep}.")
     return pairs
+
+
+def _csv_rows(reader, name: str):
+    """(line where the row ends, row); an unclosed quote names the line where the quote opened."""
+    while True:
+        start = reader.line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            if "end of data" in str(exc) or "EOF" in str(exc):
+                raise DataError(f"line {start} of {name} opens a quote (\") that is never closed: close it, or "
+                                "remove the quote.") from None
+            raise
+        yield reader.line_num, row  # line_num: where the row ends (quoted newlines)
 
 
 def read_pairs_file(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES) -> list[Pair]:
@@ -118,5 +135,9 @@ def save_upload(raw: bytes, filename: str, max_bytes: int = DEFAULT_MAX_BYTES) -
     while (datasets_dir() / f"{name}.tsv").exists() or name in GENERATED:
         name, n = f"{stem}-{n}", n + 1
     lines = (f"{' '.join(s.split())}\t{' '.join(t.split())}" for s, t in pairs)  # no tab inside a field
-    (datasets_dir() / f"{name}.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    path = datasets_dir() / f"{name}.tsv"
+    try:  # written whole, then renamed: a full disk leaves no truncated file that would load as a dataset
+        atomic.write_text(path, "\n".join(lines) + "\n")
+    except atomic.DiskFullError as exc:
+        raise DataError(f"{filename} was not saved: {exc.strerror}") from None
     return name, len(pairs)

@@ -4,6 +4,7 @@ The browser's upload limit is not enough: every check here runs on the server.
 """
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from .errors import DataError
@@ -43,6 +44,13 @@ def read_text_file(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
     if size > max_bytes:
         raise DataError(f"{path.name} is {_megabytes(size)}; the limit is {_megabytes(max_bytes)}. Use a smaller excerpt.")
     return decode_text(path.read_bytes(), max_bytes, name=path.name)
+
+
+def characters_needed(batch_size: int, seq_len: int, val_fraction: float) -> int:
+    """The one rule for how long a text must be: one training batch of `batch_size` streams of
+    `seq_len` + 1 characters in the training share, and one validation window in the held-out share."""
+    needed_train = batch_size * (seq_len + 1)
+    return max(math.ceil(needed_train / (1 - val_fraction)), math.ceil((seq_len + 1) / val_fraction))
 
 
 def require_length(text: str, needed: int, what: str) -> None:

@@ -6,18 +6,20 @@ choice in Train as soon as it is saved, and stays one across restarts.
 from __future__ import annotations
 
 import math
-import os
 import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import atomic
+from ..config import TaskConfig, TrainConfig
 from ..paths import datasets_dir
 from .corpora import BUILTIN
 from .errors import DataError
-from .text import DEFAULT_MAX_BYTES, decode_text, read_text_file
+from .text import DEFAULT_MAX_BYTES, characters_needed, decode_text, read_text_file
 
-MIN_CHARACTERS = 1_000  # below this there is not enough text for one batch plus a validation window
+# what a run with the default settings needs (one batch plus a validation window): the same rule as the task's
+MIN_CHARACTERS = characters_needed(TrainConfig.batch_size, TrainConfig.seq_len, TaskConfig.val_fraction)
 NAME_LENGTH = 40
 
 
@@ -74,8 +76,8 @@ def validate_upload(raw: bytes, filename: str, max_bytes: int = DEFAULT_MAX_BYTE
     text = decode_text(raw, max_bytes, name=filename)
     if len(text) < MIN_CHARACTERS:
         raise DataError(
-            f"{filename} has only {len(text):,} characters; at least {MIN_CHARACTERS:,} are needed to train "
-            "and hold some back for validation. Add more text."
+            f"{filename} has only {len(text):,} characters; at least {MIN_CHARACTERS:,} are needed to train with the "
+            "default batch and sequence length and hold some back for validation. Add more text."
         )
     return text
 
@@ -85,10 +87,16 @@ def save_upload(raw: bytes, filename: str, max_bytes: int = DEFAULT_MAX_BYTES) -
     text = validate_upload(raw, filename, max_bytes)
     name = _free_name(dataset_name(filename))
     path = datasets_dir() / f"{name}.txt"
-    tmp = path.with_suffix(".txt.part")  # written whole, then renamed: a reader never sees half a file
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    _write(path, text)
     return DatasetInfo(name, filename, "uploaded", text)
+
+
+def _write(path: Path, text: str) -> None:
+    """Written whole (temporary file, fsync, rename): a reader or a full disk never leaves half a dataset."""
+    try:
+        atomic.write_text(path, text)
+    except atomic.DiskFullError as exc:
+        raise DataError(f"{path.name} was not saved: {exc.strerror}") from None
 
 
 def uploaded_names() -> list[str]:

@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from ..config import TaskConfig
 from ..data.corpora import BUILTIN
 from ..data.errors import DataError
-from ..data.text import read_text_file, require_length
+from ..data.text import characters_needed, read_text_file, require_length
 from ..data.vocab import Vocabulary
 from ..models import SequenceModel
 from ..models.inference import evaluating
@@ -77,9 +77,7 @@ class CharTask(Task):
 
     def check_size(self, batch_size: int, seq_len: int) -> None:
         """A clear DataError when the text is too short for one training batch and one validation window."""
-        needed_train = batch_size * (seq_len + 1)
-        needed = max(math.ceil(needed_train / (1 - self.cfg.val_fraction)),
-                     math.ceil((seq_len + 1) / self.cfg.val_fraction))
+        needed = characters_needed(batch_size, seq_len, self.cfg.val_fraction)
         require_length(self.text, needed, f"a batch of {batch_size} x {seq_len} characters plus a validation window")
 
     def describe(self) -> dict:

@@ -30,7 +30,7 @@ def test_a_good_upload_is_saved_described_and_offered_on_train(home):
     ("blank.txt", b"   \n\n  ", "only whitespace"),
     ("picture.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" * 100, "binary file"),
     ("latin1.txt", "café crème ".encode("latin-1") * 200, "not UTF-8"),
-    ("short.txt", b"Too short to learn from.", "at least 1,000"),
+    ("short.txt", b"Too short to learn from.", "at least 2,312"),
     ("huge.txt", b"a" * 20_000_001, "the limit is 20.0 MB"),
 ])
 def test_a_bad_upload_gets_a_clear_message_and_is_not_saved(home, name, content, message):

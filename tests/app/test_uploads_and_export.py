@@ -12,7 +12,7 @@ from playground.data.uploads import dataset_choices, dataset_name, delete_upload
 from playground.history import RunHistory
 from playground.store import RunStore
 
-TEXT = "Sing, O goddess, the anger of Achilles son of Peleus. " * 40
+TEXT = "Sing, O goddess, the anger of Achilles son of Peleus. " * 50
 
 
 def test_dataset_names_are_safe_and_never_clash(home):

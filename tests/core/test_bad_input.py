@@ -108,5 +108,5 @@ def test_uploads_refuse_bad_bytes_and_write_nothing(store):
         if case != "too-short":  # uploads have their own minimum length, with its own message
             assert words in str(err.value)
         assert list(datasets_dir().iterdir()) == [], f"{case}: nothing may be saved"
-    saved = uploads.save_upload(b"a good text file. " * 100, "Good File.txt", max_bytes=LIMIT)
-    assert (datasets_dir() / f"{saved.name}.txt").read_text() == "a good text file. " * 100
+    saved = uploads.save_upload(b"a good text file. " * 150, "Good File.txt", max_bytes=LIMIT)
+    assert (datasets_dir() / f"{saved.name}.txt").read_text() == "a good text file. " * 150

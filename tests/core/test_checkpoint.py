@@ -35,8 +35,9 @@ def _batch(task):
 
 def test_saved_files_load_weights_only(saved):
     folder, model, _, cfg = saved
-    assert sorted(p.name for p in folder.iterdir()) == ["config.json", "model.pt"]
-    state = torch.load(folder / "model.pt", weights_only=True)
+    weights = checkpoint.weights_file(folder)
+    assert sorted(p.name for p in folder.iterdir()) == sorted(["config.json", weights.name])
+    state = torch.load(weights, weights_only=True)
     assert state.keys() == model.state_dict().keys()
     assert all(torch.equal(state[k], v) for k, v in model.state_dict().items())
     meta = json.loads((folder / "config.json").read_text())
@@ -106,16 +107,16 @@ def _weights_cases():
 @pytest.mark.parametrize("case", list(_weights_cases()))
 def test_foreign_weights_are_refused(saved, case):
     folder = saved[0]
-    _weights_cases()[case](folder / "model.pt")
+    _weights_cases()[case](checkpoint.weights_file(folder))
     with pytest.raises(CheckpointError) as err:
         checkpoint.load(folder)
-    assert "model.pt" in str(err.value)
+    assert checkpoint.weights_file(folder).name in str(err.value)
 
 
 def test_many_random_files_all_give_checkpoint_error(saved):
     folder = saved[0]
     for seed in range(40):  # random bytes have made torch.load raise KeyError, IndexError, ...
-        (folder / "model.pt").write_bytes(torch.randint(0, 256, (2048,), generator=torch.Generator().manual_seed(seed),
+        checkpoint.weights_file(folder).write_bytes(torch.randint(0, 256, (2048,), generator=torch.Generator().manual_seed(seed),
                                                         dtype=torch.uint8).numpy().tobytes())
         with pytest.raises(CheckpointError):
             checkpoint.load(folder)
@@ -129,7 +130,7 @@ def test_pickle_payload_is_never_executed(saved, tmp_path):
         def __reduce__(self):
             return (open, (str(marker), "w"))
 
-    (folder / "model.pt").write_bytes(pickle.dumps(Payload()))
+    checkpoint.weights_file(folder).write_bytes(pickle.dumps(Payload()))
     with pytest.raises(CheckpointError):
         checkpoint.load(folder)
     assert not marker.exists()
@@ -161,7 +162,7 @@ def test_damaged_or_mismatched_checkpoints(saved, tmp_path):
         checkpoint.load(folder)
     with pytest.raises(CheckpointError, match="no checkpoint"):
         checkpoint.load(tmp_path / "empty-folder")
-    (folder / "model.pt").unlink()
+    checkpoint.weights_file(folder).unlink()
     meta["config"]["model"]["arch"] = "lstm"
     with pytest.raises(CheckpointError):
         checkpoint.load(folder)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from playground import cli
+from playground import checkpoint, cli
 from playground.store import RunStore
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -82,7 +82,7 @@ def test_train_is_recorded_in_the_store(trained):
     assert (record.status, record.step, record.total_steps) == ("completed", STEPS, STEPS)
     assert [r["step"] for r in store.metrics(record.id)] == list(range(1, STEPS + 1))
     assert [r["step"] for r in store.metrics(record.id, "eval")] == [1, 10, 20, 30]
-    assert (store.checkpoint_dir(record.id) / "model.pt").is_file()
+    assert checkpoint.weights_file(store.checkpoint_dir(record.id)).is_file()
 
 
 def test_runs_lists_it(trained):

@@ -192,4 +192,4 @@ def test_stop_control_in_the_store_stops_a_run(store, tiny_config, monkeypatch):
     result = runner.execute(store, run_id, [Flag()], handle_signals=False)
     # seen in the recorder's before_step of step 4, after that step's stop check: step 4 still runs
     assert (result.status, result.steps) == ("stopped", 4)
-    assert (store.checkpoint_dir(run_id) / checkpoint.WEIGHTS).is_file()
+    assert checkpoint.weights_file(store.checkpoint_dir(run_id)).is_file()
