@@ -57,11 +57,11 @@ def draw() -> bool:
                                    f"{record.total_steps:,} · {duration(elapsed)} {record.message}"))
     rows = [
         (charts.overlay_figure(curves(records, histories, "step", "loss"), "Training loss by step", "training step",
-                               "loss (nats)", smoothing=smoothing, revision="by-step"),
+                               "loss (each task's unit)", smoothing=smoothing, revision="by-step"),
          charts.overlay_figure(curves(records, histories, "time", "loss"), "Training loss by wall-clock time",
-                               "seconds since the run started", "loss (nats)", smoothing=smoothing, revision="by-time")),
+                               "seconds since the run started", "loss (each task's unit)", smoothing=smoothing, revision="by-time")),
         (charts.overlay_figure(curves(records, histories, "step", "val_loss", "evals"), "Validation loss",
-                               "training step", "loss (nats)", revision="val"),
+                               "training step", "loss (each task's unit)", revision="val"),
          charts.overlay_figure(curves(records, histories, "step", "grad_norm"), "Global gradient norm before clipping",
                                "training step", "‖g‖ (log scale)", log_y=True, smoothing=smoothing, revision="norm")),
     ]

@@ -31,6 +31,10 @@ with your_runs_tab:
         st.info("No runs yet: start one on the Train page, or race a few architectures on Compare.", icon=":material/arrow_back:")
 
 
+NO_RATE = ("no rate: lag here is not distance from the loss (a bidirectional core, or an encoder whose gradient "
+           "arrives through a decoder)")
+
+
 def halving(rate: float | None) -> str:
     """A rate per step in words: how many steps back the gradient halves (or doubles)."""
     if not rate or rate == 1 or not math.isfinite(rate):
@@ -56,11 +60,13 @@ def flow_section(records, histories) -> None:
         steps, flows = histories[run_id].gradient_flows()
         if not steps:
             continue
+        causal = histories[run_id].flow_causal(record.config.model.bidirectional)
         for step in at:
             nearest = min(range(len(steps)), key=lambda k: abs(steps[k] - step))
-            rate = decay_rate(flows[nearest])
+            rate = decay_rate(flows[nearest]) if causal else None
             curves.append({"label": f"{short_label(record)} @ {steps[nearest]}", "flow": flows[nearest], "rate": rate})
-            rows.append({"run": short_label(record), "step": steps[nearest], "factor per step": rate, "in words": halving(rate),
+            words = halving(rate) if causal else NO_RATE
+            rows.append({"run": short_label(record), "step": steps[nearest], "factor per step": rate, "in words": words,
                          "‖∂L_T/∂x_0‖ / ‖∂L_T/∂x_T‖": flows[nearest][0] / flows[nearest][-1] if flows[nearest][-1] else None})
     plot(charts.flow_vs_lag_figure(curves, revision="flow-lag"), "flow-lag")
     st.dataframe(pd.DataFrame(rows), hide_index=True, column_config={
@@ -69,14 +75,22 @@ def flow_section(records, histories) -> None:
 
 
 def spectral_section(records, histories) -> None:
-    st.subheader("Spectral radius of W_hh")
-    st.caption("The largest |eigenvalue| of the recurrent weights: in the linear view, ρ < 1 shrinks a signal at "
-               "every step (vanishing) and ρ > 1 grows it (exploding). For an LSTM or GRU it is the candidate block's.")
+    st.subheader("Block radius and the state Jacobian")
+    st.caption("The block radius is the largest |eigenvalue| of W_hh (for an LSTM or GRU, of its candidate block "
+               "alone). It is not what gradients meet: each step back multiplies them by the state Jacobian "
+               "∂s_t/∂s_{t-1}, gates and nonlinearity included, and for a non-normal W_hh even ρ < 1 allows growth "
+               "(only a largest singular value below 1 guarantees shrinking for tanh). The Jacobian radius is that "
+               "Jacobian's mean spectral radius on held-out sequences; the growth per step is how much a "
+               "backpropagated gradient actually grows (> 1) or shrinks (< 1) each step along them.")
     series = {}
     for run_id, record in records.items():
-        for layer, (steps, values) in histories[run_id].spectral_radii().items():
-            series[f"{short_label(record)} {layer}"] = (steps, values)
-    plot(charts.spectral_radius_figure(series, revision="rho"), "rho")
+        jacobian = histories[run_id].jacobian_series(prefix=f"{short_label(record)} ")
+        if not jacobian:  # no Jacobian readouts recorded: the block radius alone
+            jacobian = {f"{short_label(record)} {layer} block radius": values
+                        for layer, values in histories[run_id].spectral_radii().items()}
+        series.update(jacobian)
+    plot(charts.layer_readout_figure(series, "Block radius and the state Jacobian over training", "per step",
+                                     revision="rho"), "rho")
 
 
 def norms_section(records, histories) -> None:

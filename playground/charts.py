@@ -112,12 +112,15 @@ def empty_figure(title: str, message: str, height: int = HEIGHT) -> go.Figure:
 
 # -- one run, live -------------------------------------------------------------------------------
 def loss_figure(steps: Sequence, loss: Sequence, eval_steps: Sequence = (), val_loss: Sequence = (), *,
-                baseline: float | None = None, diverged_at: int | None = None, revision: str | None = None) -> go.Figure:
-    """Training loss (raw and smoothed), validation loss, the uniform-guess baseline, and divergence."""
+                baseline: float | None = None, diverged_at: int | None = None, revision: str | None = None,
+                unit: str = "nats per token") -> go.Figure:
+    """Training loss (raw and smoothed), validation loss, the uniform-guess baseline, and divergence.
+    `unit` is what the task's loss measures (Task.loss_unit), for the title."""
     x, y = np.asarray(steps, dtype=float), as_array(loss)
+    title = f"Loss ({unit})"
     if x.size == 0:
-        return empty_figure("Loss (nats per token)", "waiting for the first training step...")
-    spec = Spec("Loss (nats per token)", "training step", "loss", revision=revision)
+        return empty_figure(title, "waiting for the first training step...")
+    spec = Spec(title, "training step", "loss", revision=revision)
     xs, ys = downsample(x, y)
     spec.trace(x=xs, y=ys, name="train loss", mode="lines", line={"color": BEFORE, "width": 1})
     xs, ys = downsample(x, smooth(y))
@@ -256,15 +259,21 @@ def flow_vs_lag_figure(curves: Sequence[dict], *, revision: str | None = None) -
 
 
 def spectral_radius_figure(series: dict[str, tuple[Sequence, Sequence]], *, revision: str | None = None) -> go.Figure:
-    """Spectral radius ρ(W_hh) of each run's recurrent layers over training, with ρ = 1 marked."""
-    title = "Spectral radius ρ(W_hh) over training"
+    """Block radius of each run's recurrent layers over training: ρ(W_hh), of its candidate block for a gated cell."""
+    return layer_readout_figure(series, "Block radius ρ(W_hh) over training (gated cells: candidate block)",
+                                "ρ(W_hh block)", revision=revision)
+
+
+def layer_readout_figure(series: dict[str, tuple[Sequence, Sequence]], title: str, y_title: str, *,
+                         revision: str | None = None) -> go.Figure:
+    """Per-layer readouts over training (label -> (eval steps, values)), with 1 marked: below 1 shrinks per step."""
     if not series:
         return empty_figure(title, "no evaluations yet")
-    spec = Spec(title, "training step", "ρ(W_hh)", revision=revision)
+    spec = Spec(title, "training step", y_title, revision=revision)
     for i, (label, (steps, values)) in enumerate(series.items()):
         spec.trace(x=np.asarray(steps, dtype=float), y=as_array(values), name=label, mode="lines+markers",
                    line={"color": color(i), "width": 2}, marker={"size": 5})
-    spec.hline(1.0, "ρ = 1")
+    spec.hline(1.0, "1")
     return spec.figure()
 
 

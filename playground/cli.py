@@ -23,6 +23,8 @@ from .data.errors import DataError
 from .store import DamagedRun, RunStore
 from .tasks import METRIC_UNITS, TASKS
 from .tasks.translation import attention_text
+from .models.echo_state import echo_state_warning
+from .train import diagnostics
 from .train.trainer import Callback
 
 EXIT_CODES = {"completed": 0, "stopped": 0, "diverged": 3}
@@ -77,6 +79,8 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--input-scaling", type=float, help=f"esn: input weights uniform in +-this (default {d_model.input_scaling})")
     p.add_argument("--sparsity", type=float, help=f"esn: share of zero reservoir connections (default {d_model.sparsity})")
     p.add_argument("--ridge", type=float, help=f"esn: L2 penalty of the ridge readout (default {d_model.ridge})")
+    p.add_argument("--washout", type=int, help=f"esn: first steps of a sequence the readout is not fitted on "
+                                               f"(default {d_model.washout})")
     p.add_argument("--test-sequences", type=int, help=f"long-memory tasks: held-out sequences per T (default {d_task.test_sequences})")
     p.add_argument("--markers", type=int, choices=(2, 3), help=f"temporal-order: markers to order (default {d_task.markers})")
     p.add_argument("--copy-length", type=int, help=f"copy: symbols to reproduce (default {d_task.copy_length})")
@@ -118,7 +122,7 @@ FLAG_FIELDS = {
     "tokenization": ("task", "tokenization"), "max_len": ("task", "max_len"), "pairs": ("task", "pairs"),
     "data_seed": ("task", "data_seed"),
     "leak_rate": ("model", "leak_rate"), "input_scaling": ("model", "input_scaling"), "sparsity": ("model", "sparsity"),
-    "ridge": ("model", "ridge"), "test_sequences": ("task", "test_sequences"), "markers": ("task", "markers"),
+    "ridge": ("model", "ridge"), "washout": ("model", "washout"), "test_sequences": ("task", "test_sequences"), "markers": ("task", "markers"),
     "copy_length": ("task", "copy_length"), "stop_when_solved": ("train", "stop_when_solved"),
     "steps": ("train", "steps"), "batch_size": ("train", "batch_size"), "seq_len": ("train", "seq_len"),
     "lr": ("train", "lr"), "optimizer": ("train", "optimizer"), "clip": ("train", "clip"),
@@ -168,6 +172,9 @@ def cmd_train(args) -> int:
     record = store.get_run(run_id)
     if record.status == "failed":
         print(f"error: {record.message}", file=sys.stderr)
+    warning = echo_state_warning(store.metrics(run_id, "eval"))
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr)
     if args.metrics_out:
         write_metrics(args.metrics_out, store, run_id)
     return EXIT_CODES.get(record.status, 2)
@@ -177,6 +184,11 @@ def check_run(cfg: RunConfig) -> None:
     """Raise the ConfigError or DataError a run would fail with, before anything is recorded."""
     devices.resolve(cfg.train.device)
     runner.prepare(cfg)
+
+
+# the state Jacobian's readouts per layer (train/state_jacobian.py) and the block's largest singular value
+JACOBIAN_READOUTS = ("block_singular_value", "jacobian_radius", "jacobian_norm", "gradient_growth_per_step",
+                     "effective_memory")
 
 
 def write_metrics(path: Path, store: RunStore, run_id: str) -> None:
@@ -194,7 +206,10 @@ def write_metrics(path: Path, store: RunStore, run_id: str) -> None:
         "grad_norm": [r["grad_norm"] for r in steps],
         "grad_norm_clipped": [r["grad_norm_clipped"] for r in steps],
         "gradient_flow": last_eval.get("gradient_flow", []),
-        "spectral_radius": last_eval.get("spectral_radius", {}),
+        "spectral_radius": last_eval.get("spectral_radius", {}),  # the block radius: W_hh's candidate block if gated
+        "block_radius": last_eval.get("spectral_radius", {}),  # the same, under the name `eval` gives it
+        **{key: last_eval.get(key, {}) for key in JACOBIAN_READOUTS},
+        **({"echo_state": last_eval["echo_state"]} if "echo_state" in last_eval else {}),
         "sample": last_eval.get("sample", ""),
     }
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -248,12 +263,33 @@ def cmd_eval(args) -> int:
     cfg = loaded.config
     metrics = loaded.task.evaluate(loaded.model, cfg.train.batch_size, cfg.train.seq_len)
     metrics.update(ref=args.ref, step=loaded.meta.get("step"), device=str(next(loaded.model.parameters()).device))
+    metrics.update(gradient_readouts(loaded.model, loaded.task, cfg))
     for key, value in metrics.items():
-        print(f"{key:24} {value:.4f}" if isinstance(value, float) else f"{key:24} {value}")
+        print(f"{key:24} {value:.4f}" if isinstance(value, float) else f"{key:24} {_readout_text(value)}")
     if args.metrics_out:
         args.metrics_out.parent.mkdir(parents=True, exist_ok=True)
         atomic.write_text(args.metrics_out, json.dumps(metrics, indent=2))
     return 0
+
+
+# `eval` measures the state Jacobian more thoroughly than an evaluation during training: 16 full Jacobians per
+# layer and every step of the probe
+EVAL_JACOBIANS = 16
+
+
+def gradient_readouts(model, task, cfg: RunConfig) -> dict:
+    """The block radius, its largest singular value and the state Jacobian's readouts on the held-out probe."""
+    probe = task.probe_batch(cfg.train.batch_size, cfg.train.seq_len)
+    return {"block_radius": diagnostics.spectral_radii(model),
+            **diagnostics.block_singular_values_and_jacobian(model, probe, max_positions=EVAL_JACOBIANS,
+                                                              max_steps=None)}
+
+
+def _readout_text(value) -> str:
+    """{layer: number} as 'l0 1.17, l1 0.98'; anything else as it is."""
+    if isinstance(value, dict) and all(isinstance(v, (int, float)) or v is None for v in value.values()):
+        return ", ".join(f"{k} {'-' if v is None else f'{v:.4g}'}" for k, v in value.items()) or "-"
+    return str(value)
 
 
 def cmd_sample(args) -> int:

@@ -113,6 +113,9 @@ class ModelConfig:
     input_scaling: float = 1.0  # esn: input weights and biases are uniform in [-input_scaling, input_scaling]
     sparsity: float = 0.9  # esn: share of the reservoir's recurrent connections that are zero, 0-0.99
     ridge: float = 1e-6  # esn: L2 penalty of the ridge-regression readout, relative to the features' mean square
+    # esn: steps at the start of a sequence whose states the readout is not fitted on (the reservoir still
+    # remembers its zero initial state there); at most half of a sequence is washed out
+    washout: int = 10
 
     def validate(self) -> None:
         self.attention = ATTENTION_ALIASES.get(self.attention, self.attention)  # "luong" is stored as luong-general
@@ -138,6 +141,8 @@ class ModelConfig:
             raise ConfigError("input_scaling must be positive")
         if not 0.0 <= self.sparsity <= 0.99:
             raise ConfigError("sparsity must be between 0 and 0.99")
+        if not 0 <= self.washout <= 10_000:
+            raise ConfigError("washout must be between 0 and 10000 steps")
         if not self.ridge > 0:
             raise ConfigError("ridge must be positive (it keeps the readout's least-squares problem well posed)")
         if self.arch in RESERVOIRS and self.dropout:

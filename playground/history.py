@@ -16,6 +16,9 @@ import numpy as np
 from .series import as_array
 from .store import RunStore
 
+# per-layer evaluation readouts drawn together, and their labels (train/state_jacobian.py says what they are)
+JACOBIAN_LABELS = {"spectral_radius": "block radius", "block_singular_value": "block's largest singular value",
+                   "jacobian_radius": "Jacobian radius", "gradient_growth_per_step": "gradient growth per step"}
 NUMERIC = ("step", "loss", "grad_norm", "grad_norm_clipped", "clip_threshold", "lr", "tokens_per_s", "time")
 
 
@@ -137,14 +140,31 @@ class RunHistory:
         return [s for s, _ in pairs], [f for _, f in pairs]
 
     def spectral_radii(self) -> dict[str, tuple[list[int], list[float]]]:
-        """{layer: (eval steps, spectral radius of its W_hh)}"""
+        """{layer: (eval steps, block radius: the spectral radius of its W_hh, the candidate block if gated)}"""
+        return self.layer_readout("spectral_radius")
+
+    def layer_readout(self, key: str) -> dict[str, tuple[list[int], list[float]]]:
+        """{layer: (eval steps, value)} of a per-layer evaluation readout ("jacobian_radius", ...)."""
         out: dict[str, tuple[list[int], list[float]]] = {}
         for record in self.evals:
-            for layer, value in (record.get("spectral_radius") or {}).items():
+            for layer, value in (record.get(key) or {}).items():
                 steps, values = out.setdefault(layer, ([], []))
                 steps.append(record["step"])
-                values.append(value)
+                values.append(math.nan if value is None else value)
         return out
+
+    def jacobian_series(self, prefix: str = "") -> dict[str, tuple[list[int], list[float]]]:
+        """'{prefix}{layer} {readout}' -> (eval steps, values): block radius, Jacobian radius, growth per step."""
+        if not self.layer_readout("jacobian_radius"):
+            return {}  # evaluations from before these readouts, or a core that runs both ways
+        return {f"{prefix}{layer} {label}": series
+                for key, label in JACOBIAN_LABELS.items() for layer, series in self.layer_readout(key).items()}
+
+    def flow_causal(self, bidirectional: bool) -> bool:
+        """Whether the recorded gradient flow runs causally back from the loss (a decay rate means something):
+        as the evaluations say, or for runs recorded before they said it, whether the core ran forward only."""
+        flags = [r["flow_causal"] for r in self.evals if "flow_causal" in r]
+        return flags[-1] if flags else not bidirectional
 
     def gate_stats(self) -> tuple[list[int], list[dict]]:
         """(eval steps, gate statistics) where the scratch backend recorded them."""

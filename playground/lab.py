@@ -19,9 +19,10 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
+import torch
 
 from . import jobs, runner
-from .config import ModelConfig, RunConfig, TaskConfig, TrainConfig
+from .config import ConfigError, ModelConfig, RunConfig, TaskConfig, TrainConfig
 from .history import RunHistory
 from .runner import describe_clip
 from .store import RunRecord, RunStore
@@ -66,7 +67,10 @@ class FlowAtInit:
     flow: list[float]  # ||dL_T/dx_t|| by lag: flow[k] is for t = T - 1 - k (flow[0] is the last step)
     theory: list[float]  # a linearised vanilla RNN: flow[0] * radius^lag
     decay_rate: float | None  # the measured per-step factor (log-linear fit): < 1 vanishes, > 1 explodes
-    measured_radius: dict[str, float] = field(default_factory=dict)  # the spectral radius of each layer's W_hh
+    measured_radius: dict[str, float] = field(default_factory=dict)  # the block radius of each layer's W_hh
+    causal: bool = True  # lag is distance back from the loss (False for a bidirectional core: no rate is fitted)
+    largest_singular_value: dict[str, float] = field(default_factory=dict)  # of each layer's W_hh block
+    jacobian: dict[str, dict] = field(default_factory=dict)  # the state Jacobian's readouts (train/state_jacobian.py)
 
     @property
     def lags(self) -> list[int]:
@@ -74,7 +78,9 @@ class FlowAtInit:
 
     @property
     def verdict(self) -> str:
-        """'vanishes', 'explodes' or 'holds', from the fitted per-step factor."""
+        """'vanishes', 'explodes' or 'holds', from the fitted per-step factor ('no rate' where lag is not distance)."""
+        if not self.causal:
+            return "no rate"
         if self.decay_rate is None:
             return "vanishes"  # every gradient underflowed to zero
         if self.decay_rate < VANISHES_BELOW:
@@ -91,7 +97,8 @@ class FlowAtInit:
     def to_dict(self) -> dict:
         return {"arch": self.arch, "spectral_radius": self.spectral_radius, "seq_len": self.seq_len,
                 "flow": self.flow, "theory": self.theory, "decay_rate": self.decay_rate, "verdict": self.verdict,
-                "steps_per_decade": self.steps_per_decade, "measured_radius": self.measured_radius}
+                "steps_per_decade": self.steps_per_decade, "measured_radius": self.measured_radius,
+                "causal": self.causal, "largest_singular_value": self.largest_singular_value, **self.jacobian}
 
 
 def flow_config(arch: str, spectral_radius: float, seq_len: int = 100, hidden: int = 64, task: str = "adding",
@@ -109,7 +116,11 @@ def gradient_flow_at_init(arch: str, spectral_radius: float = 1.0, seq_len: int 
 
     The model is built from `seed` with init "spectral" (W_hh rescaled to `spectral_radius`) and probed
     on up to 8 held-out sequences of the task. For a tanh RNN each step back multiplies the gradient by
-    W_hh^T diag(tanh'), so it shrinks at least as fast as radius^lag when radius < 1; above 1 it can grow.
+    W_hh^T diag(tanh'). The spectral radius alone bounds nothing: for a non-normal W_hh a product of such
+    factors can grow even with radius < 1. What guarantees vanishing is a largest singular value of W_hh
+    below 1 (|tanh'| <= 1; Pascanu et al. 2013), so both are reported, beside the state Jacobian's measured
+    radius and growth per step. radius^lag is the linear, normal-matrix picture the measurement is set against.
+    For a ReLU RNN half the units are typically off (ReLU' = 0), so the measured factor is well below radius.
     """
     cfg = flow_config(arch, spectral_radius, seq_len, hidden, task, seed, **model_settings)
     task_obj, model = runner.prepare(cfg)
@@ -117,27 +128,64 @@ def gradient_flow_at_init(arch: str, spectral_radius: float = 1.0, seq_len: int 
     oldest_first = diagnostics.gradient_flow(model, probe)
     flow = list(reversed(oldest_first))
     theory = [flow[0] * spectral_radius ** lag for lag in range(len(flow))]
-    return FlowAtInit(arch, spectral_radius, seq_len, flow, theory, diagnostics.decay_rate(oldest_first),
-                      diagnostics.spectral_radii(model))
+    causal = model.causal_flow
+    return FlowAtInit(arch, spectral_radius, seq_len, flow, theory,
+                      diagnostics.decay_rate(oldest_first) if causal else None, diagnostics.spectral_radii(model),
+                      causal, diagnostics.block_singular_values(model), diagnostics.state_jacobian(model, probe))
 
 
 # -- clipping twins ------------------------------------------------------------------------------------------
 CLIP_ORDER = ("none", "norm", "value")
 
 
-def twins_demo_config(steps: int = 200, seed: int = 0) -> RunConfig:
-    """A run whose gradients explode: a tanh RNN with W_hh at spectral radius 2 on the adding problem
-    (T=50), plain SGD at lr 0.1. Unclipped it diverges within a few dozen steps; clipped twins survive."""
-    return RunConfig(task=TaskConfig(name="adding"),
-                     model=ModelConfig(arch="rnn-tanh", hidden=32, init="spectral", spectral_radius=2.0),
-                     train=TrainConfig(steps=steps, batch_size=32, seq_len=50, optimizer="sgd", lr=0.1, seed=seed,
-                                       eval_every=max(1, steps // 10), checkpoint_every=steps)).validate()
+# The twins' own thresholds: by norm at 0.5 (about a fifth of the raw norms of the demo's calm steps, so the
+# clipped twin still follows the gradient's direction at a sane step), by value at 0.1.
+TWINS_NORM_THRESHOLD, TWINS_VALUE_THRESHOLD = 0.5, 0.1
 
 
-def clipping_twins(cfg: RunConfig, norm_threshold: float = 1.0, value_threshold: float = 0.1,
-                   group: str | None = None) -> list[RunConfig]:
+def twins_demo_config(steps: int = 400, seed: int = 0) -> RunConfig:
+    """Pascanu, Mikolov & Bengio (2013) in one run: a ReLU RNN with W_hh = I (IRNN init), 64 units, on the
+    temporal-order problem at T=20, SGD with momentum 0.9 at lr 0.1. Its forward pass is tame (the first loss
+    is about ln 4), but the first few gradients through 20 identity-like steps are large: unclipped, one of them
+    throws the weights off (seed 0: a non-finite loss at step 5); clipped by norm at 0.5, the same batches
+    train it to solve the task (held-out accuracy 1.0 against chance 0.25 by step 400)."""
+    return RunConfig(task=TaskConfig(name="temporal-order"),
+                     model=ModelConfig(arch="rnn-relu", hidden=64, init="identity"),
+                     train=TrainConfig(steps=steps, batch_size=32, seq_len=20, optimizer="sgd", lr=0.1, momentum=0.9,
+                                       seed=seed, eval_every=max(1, steps // 10), checkpoint_every=steps)).validate()
+
+
+def forward_overflow(cfg: RunConfig) -> str | None:
+    """Why clipping cannot be the lesson of `cfg`, or None. Before any gradient step, the untrained model's loss
+    on its first training batch or that loss's gradient is already infinite or NaN: the forward pass overflowed
+    (a ReLU RNN at spectral radius 2 over 50 steps reaches a loss near 1e23 and an infinite gradient norm), and
+    clipping an infinite gradient gives NaN, so every twin fails at step 1 and none shows what clipping does."""
+    task, model = runner.prepare(cfg)
+    if not model.trains_by_gradient:
+        return None
+    generator = torch.Generator().manual_seed(cfg.train.seed)
+    batch = next(task.train_batches(cfg.train.batch_size, cfg.train.seq_len, generator))
+    batch.pop("new_stream", None)
+    output_loss = model(batch).loss
+    grads = torch.autograd.grad(output_loss, [p for p in model.parameters() if p.requires_grad], allow_unused=True)
+    norm = math.sqrt(sum(float(g.norm()) ** 2 for g in grads if g is not None))  # float32 per tensor, as trained
+    loss = float(output_loss.detach())
+    if math.isfinite(loss) and math.isfinite(norm):  # the norm as the trainer measures it (float32 per tensor)
+        return None
+    return (f"before any gradient step the untrained model's loss is {loss:.3g} and its gradient norm "
+            f"{norm:.3g} on the first batch: the forward pass overflows, so clipping gradients cannot help "
+            f"(every twin would fail at step 1). Lower the spectral radius (now {cfg.model.spectral_radius:g} with "
+            f"init {cfg.model.init}), the sequence length or the initialisation's scale, or use rnn-tanh")
+
+
+def clipping_twins(cfg: RunConfig, norm_threshold: float = TWINS_NORM_THRESHOLD,
+                   value_threshold: float = TWINS_VALUE_THRESHOLD, group: str | None = None) -> list[RunConfig]:
     """Three copies of `cfg`, identical (seed included, so the same initial weights and the same batches)
-    but for clipping: none, by global norm at `norm_threshold`, by value at `value_threshold`."""
+    but for clipping: none, by global norm at `norm_threshold`, by value at `value_threshold`.
+    Refuses (ConfigError) settings whose forward pass overflows before any step: see `forward_overflow`."""
+    problem = forward_overflow(cfg)
+    if problem:
+        raise ConfigError(problem)
     group = group or new_group("twins")
     base = cfg.name or cfg.label()
     twins = []
@@ -164,6 +212,9 @@ class TwinSummary:
     final_loss: float | None  # mean of the last 20 finite training losses
     max_grad_norm: float | None  # largest finite gradient norm before clipping
     max_grad_norm_clipped: float | None  # largest finite gradient norm after clipping
+    metric: str = ""  # the task's headline held-out metric ("accuracy", "mse", "bits_per_char", ...)
+    value: float | None = None  # its value at the latest evaluation with finite weights (None: none, or diverged)
+    chance: float | None = None  # the task's chance level of that metric (None where the task has none)
 
     @property
     def clipped_fraction(self) -> float:
@@ -181,6 +232,10 @@ def summarize_twins(store: RunStore, run_ids: list[str]) -> list[TwinSummary]:
         losses = history.column("loss")
         finite_losses = losses[np.isfinite(losses)]
         diverged_at = history.first_nonfinite_step() or (record.step if record.status == "diverged" else None)
+        metric = TASKS[record.config.task.name].headline_metric
+        evals = store.metrics(run_id, "eval")
+        last = evals[-1] if evals else {}
+        finite = diverged_at is None and math.isfinite(last.get("val_loss", math.nan))
         out.append(TwinSummary(
             run_id=run_id, name=record.name, clip=record.config.train.clip,
             clip_threshold=record.config.train.clip_threshold, status=record.status, steps=len(history.steps),
@@ -189,6 +244,7 @@ def summarize_twins(store: RunStore, run_ids: list[str]) -> list[TwinSummary]:
             final_loss=float(finite_losses[-20:].mean()) if len(finite_losses) else None,
             max_grad_norm=_finite_max(history.column("grad_norm")),
             max_grad_norm_clipped=_finite_max(history.column("grad_norm_clipped")),
+            metric=metric, value=last.get(metric) if finite else None, chance=last.get("chance"),
         ))
     return out
 

@@ -1,7 +1,7 @@
 """`python -m playground lab flow|twins|sweep`: the gradient lab from the terminal.
 
     lab flow  --arch rnn-tanh --arch lstm --spectral-radius 0.9 --spectral-radius 1.2
-    lab twins                       (an exploding tanh RNN on the adding problem; any train flag changes it)
+    lab twins                       (an IRNN on temporal-order whose gradients explode; any train flag changes it)
     lab twins --arch lstm --task adding --seq-len 100 --norm-threshold 1 --value-threshold 0.05
     lab sweep --task adding --archs rnn-tanh lstm --seq-lens 10 20 40
     lab sweep --background ...      (start the runs as jobs; the app's Gradients page follows them)
@@ -44,8 +44,10 @@ def add_lab_parser(sub) -> None:
 
     t = experiments.add_parser("twins", help="train one model three times: no clipping, clip by norm, clip by value")
     add_train_arguments(t)
-    t.add_argument("--norm-threshold", type=float, default=1.0, help="clip-by-norm twin's max global norm (default 1)")
-    t.add_argument("--value-threshold", type=float, default=0.1, help="clip-by-value twin's max |gradient| (default 0.1)")
+    t.add_argument("--norm-threshold", type=float, default=lab.TWINS_NORM_THRESHOLD,
+                   help=f"clip-by-norm twin's max global norm (default {lab.TWINS_NORM_THRESHOLD:g})")
+    t.add_argument("--value-threshold", type=float, default=lab.TWINS_VALUE_THRESHOLD,
+                   help=f"clip-by-value twin's max |gradient| (default {lab.TWINS_VALUE_THRESHOLD:g})")
     _add_group_options(t)
 
     s = experiments.add_parser("sweep", help="train each architecture at each T; held-out metric against T")
@@ -84,11 +86,21 @@ def cmd_flow(args) -> int:
     for header, r in zip(headers, results):
         rate = "-" if r.decay_rate is None else f"{r.decay_rate:.3f}"
         decade = "" if r.steps_per_decade is None else f" (x10 every {r.steps_per_decade:.1f} steps)"
-        print(f"{header:>20}: per-step factor {rate}: {r.verdict}{decade}")
+        print(f"{header:>20}: per-step factor {rate}: {r.verdict}{decade}; {_layer0(r)}")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         atomic.write_text(args.json, json.dumps([r.to_dict() for r in results], indent=2))
     return 0
+
+
+def _layer0(r) -> str:
+    """The first layer's block radius, largest singular value, Jacobian radius and growth per step, in words."""
+    parts = [f"block radius {_number(r.measured_radius.get('l0'))}",
+             f"largest singular value {_number(r.largest_singular_value.get('l0'))}"]
+    if r.jacobian:
+        parts += [f"Jacobian radius {_number(r.jacobian['jacobian_radius'].get('l0'))}",
+                  f"gradient growth {_number(r.jacobian['gradient_growth_per_step'].get('l0'))}/step"]
+    return ", ".join(parts)
 
 
 # -- twins and sweeps ------------------------------------------------------------------------------------------
@@ -121,12 +133,13 @@ def cmd_twins(args) -> int:
         if not run_ids:
             return 0
     twins = lab.summarize_twins(store, run_ids)
-    print(f"{'twin':56} {'status':10} {'steps':>6} {'clipped':>8} {'diverged':>9} {'final loss':>11} "
-          f"{'max |g|':>10} {'max |g| clipped':>16}")
+    metric = twins[0].metric if twins else "metric"
+    print(f"{'twin':60} {'status':10} {'steps':>6} {'clipped':>8} {'diverged':>9} {'final loss':>11} "
+          f"{'max |g|':>10} {'held-out ' + metric:>22} {'chance':>7}")
     for t in twins:
         diverged = f"step {t.diverged_at}" if t.diverged else "no"
-        print(f"{t.name[:56]:56} {t.status:10} {t.steps:>6} {t.clipped_steps:>8} {diverged:>9} "
-              f"{_number(t.final_loss):>11} {_number(t.max_grad_norm):>10} {_number(t.max_grad_norm_clipped):>16}")
+        print(f"{t.name[:60]:60} {t.status:10} {t.steps:>6} {t.clipped_steps:>8} {diverged:>9} "
+              f"{_number(t.final_loss):>11} {_number(t.max_grad_norm):>10} {_number(t.value):>22} {_number(t.chance):>7}")
     _write_json(args.metrics_out, [{k: v for k, v in asdict(t).items()} for t in twins])
     return 0
 

@@ -12,7 +12,7 @@ from .tasks import HIGHER_IS_BETTER, METRIC_UNITS, TASKS
 
 
 # Held-out scores of the decoder tasks, shown beside their headline metric (exact_match) when a run has them.
-TASK_METRICS = ("exact_match", "token_accuracy", "word_accuracy", "bleu", "colour_attention")
+TASK_METRICS = ("exact_match", "token_accuracy", "word_accuracy", "bleu", "chrf", "colour_attention")
 DECODER_TASKS = ("translation", "captioning")  # tasks whose models may have attention
 
 

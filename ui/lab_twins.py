@@ -36,16 +36,18 @@ def _start_twins() -> None:
 
 def settings_form() -> None:
     with st.form("twins_form", border=True):
-        st.markdown("**Start three twins** (defaults: a tanh RNN whose gradients explode, plain SGD)")
+        st.markdown(f"**Start three twins** (defaults: a ReLU RNN with W_hh = I on the {DEMO.task.name} task at "
+                    f"T={DEMO.train.seq_len}, SGD with momentum {DEMO.train.momentum:g}: its gradients explode, "
+                    "its forward pass does not)")
         a, b, c, d = st.columns(4)
         a.selectbox("Architecture", list(CELLS), index=list(CELLS).index(DEMO.model.arch), key="twins_arch")
         b.number_input("Learning rate", 1e-4, 10.0, DEMO.train.lr, format="%.4g", key="twins_lr")
         c.number_input("Steps", 5, 5000, DEMO.train.steps, step=50, key="twins_steps")
         d.number_input("Seed", 0, 2**31 - 1, DEMO.train.seed, key="twins_seed")
         a, b, c, d = st.columns(4)
-        a.number_input("Clip by norm at", 1e-4, 1e6, 1.0, format="%.4g", key="twins_norm",
+        a.number_input("Clip by norm at", 1e-4, 1e6, lab.TWINS_NORM_THRESHOLD, format="%.4g", key="twins_norm",
                        help="The largest allowed global gradient norm ‖g‖.")
-        b.number_input("Clip by value at", 1e-5, 1e6, 0.1, format="%.4g", key="twins_value",
+        b.number_input("Clip by value at", 1e-5, 1e6, lab.TWINS_VALUE_THRESHOLD, format="%.4g", key="twins_value",
                        help="The largest allowed |g_i| of any single gradient element.")
         c.number_input("Hidden units", 4, 512, DEMO.model.hidden, key="twins_hidden")
         d.number_input("Sequence length", 5, 500, DEMO.train.seq_len, key="twins_seq_len")
@@ -79,6 +81,7 @@ def draw_group(group: str) -> bool:
         "twin": s.name, "status": s.status, "steps": s.steps, "clipped steps": s.clipped_steps,
         "clipped share": s.clipped_fraction, "diverged?": "yes" if s.diverged else "no",
         "diverged at step": s.diverged_at, "final loss": s.final_loss, "largest ‖g‖": s.max_grad_norm,
+        f"held-out {s.metric}": s.value, "chance": s.chance,
     } for s in summaries]), hide_index=True, key=f"twins-table-{group}", column_config={
         "clipped share": st.column_config.NumberColumn(format="percent"),
         "final loss": st.column_config.NumberColumn(format="%.4g"),

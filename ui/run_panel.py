@@ -13,7 +13,9 @@ from playground import charts, checkpoint, export, jobs
 from playground.config import CLIP_MODES, ConfigError
 from playground.runner import describe_clip
 from playground.store import RunRecord
+from playground.models.echo_state import echo_state_warning
 from playground.summaries import baseline_loss, headline_metric
+from playground.tasks import TASKS
 
 from .context import history, store
 from .plot import plot
@@ -130,6 +132,12 @@ def _progress(record: RunRecord, hist) -> None:
     st.progress(min(step / total, 1.0), text=text)
 
 
+def loss_unit(record: RunRecord) -> str:
+    """What the run's loss measures, as its task says."""
+    task = TASKS.get(record.config.task.name)
+    return task.loss_unit if task else "the task's loss"
+
+
 def _numbers(record: RunRecord, hist) -> None:
     metric = headline_metric(record)
     last_step = hist.steps[-1] if hist.steps else {}
@@ -139,7 +147,7 @@ def _numbers(record: RunRecord, hist) -> None:
     recent = recent[np.isfinite(recent)]
     columns = st.columns(6)
     columns[0].metric("Train loss", number(float(recent.mean()) if recent.size else None),
-                      help="Mean of the last 20 steps, in nats per character.")
+                      help=f"Mean of the last 20 steps, in {loss_unit(record)}.")
     columns[1].metric("Validation loss", number(hist.last("val_loss", "evals")),
                       help="On held-out text the model never trains on.")
     baseline = baseline_loss(hist.evals[-1]) if hist.evals else None
@@ -151,6 +159,9 @@ def _numbers(record: RunRecord, hist) -> None:
     columns[4].metric("Clipped steps", "–" if fraction is None else f"{fraction:.0%}", help=f"Clipping now: {clip_now}.")
     speed = hist.last("tokens_per_s")
     columns[5].metric("Tokens / s", "–" if speed is None else f"{speed:,.0f}", help=f"On {record.device or 'its device'}.")
+    warning = echo_state_warning(hist.evals)
+    if warning:
+        st.warning(warning[0].upper() + warning[1:] + ".", icon=":material/waves:")
 
 
 def _charts(record: RunRecord, hist) -> None:
@@ -161,8 +172,10 @@ def _charts(record: RunRecord, hist) -> None:
     with left:
         plot(charts.loss_figure(steps, hist.column("loss"), hist.step_numbers("evals"),
                                            hist.column("val_loss", "evals"), baseline=baseline,
-                                           diverged_at=diverged_at, revision=revision), key=f"loss-{record.id}")
-        st.caption("Validation above train and rising: the model memorises. Flat at ln V: it learns nothing.")
+                                           diverged_at=diverged_at, revision=revision, unit=loss_unit(record)),
+             key=f"loss-{record.id}")
+        st.caption("Validation above train and rising: the model memorises. Flat at the dashed baseline (where the "
+                   "task has one): it learns nothing.")
     with right:
         plot(charts.grad_norm_figure(steps, hist.column("grad_norm"), hist.column("grad_norm_clipped"),
                                                 hist.clipped(), hist.norm_thresholds(), hist.clip_changes(),
@@ -178,6 +191,18 @@ def _charts(record: RunRecord, hist) -> None:
         plot(charts.gradient_flow_heatmap(flow_steps, flows, revision=revision), key=f"flow-{record.id}")
         st.caption("How much the loss at the last time step T depends on each earlier input x_t. Dark at the "
                    "bottom (early t): the gradient vanishes before it gets there.")
+    jacobian = hist.jacobian_series()
+    if jacobian:
+        plot(charts.layer_readout_figure(jacobian, "The state Jacobian over training", "per step",
+                                         revision=revision), key=f"jacobian-{record.id}")
+        st.caption(JACOBIAN_CAPTION)
+
+
+JACOBIAN_CAPTION = (
+    "What gradients meet at each step back: the state Jacobian ∂s_t/∂s_{t-1} on held-out sequences (s = h, or (h, c) "
+    "for an LSTM). Its mean spectral radius per layer, and the measured growth of a backpropagated gradient per step "
+    "(below 1: it shrinks, e-fold every 1/(−ln growth) steps; above 1: it grows). The block radius beside them is "
+    "ρ of W_hh (of its candidate block alone for an LSTM or GRU): not the factor gradients meet.")
 
 
 def _samples(record: RunRecord, hist) -> None:

@@ -1,6 +1,7 @@
 """Built-in corpora that need no network: made by the project or shipped with Python itself."""
 from __future__ import annotations
 
+import hashlib
 import random
 import sysconfig
 from dataclasses import dataclass
@@ -15,6 +16,9 @@ class Corpus:
     description: str  # one sentence for the Data page
     load: Callable[[int], str]  # returns at most `max_chars` characters of text
     default_max_chars: int  # the cap used unless a run asks for another
+    # True for a corpus of short lines that repeat (a toy grammar): the held-out text is then chosen line by line
+    # by a hash of the line, so no held-out line ever occurs in training (False: the last share of the text)
+    disjoint_lines: bool = False
 
 
 def tiny_text(max_chars: int = 60_000, seed: int = 1234) -> str:
@@ -60,8 +64,19 @@ def stdlib_text(max_chars: int) -> str:
 BUILTIN = {
     corpus.name: corpus
     for corpus in (
-        Corpus("tiny", "Tiny sentences", "Short generated sentences from a toy grammar; learns in seconds.", tiny_text, 60_000),
+        Corpus("tiny", "Tiny sentences", "Short generated sentences from a toy grammar; learns in seconds.", tiny_text, 60_000,
+               disjoint_lines=True),
         Corpus("pydoc", "Python documentation", "The prose of Python's documentation topics (pydoc_data).", pydoc_text, 500_000),
         Corpus("stdlib", "Python source code", "Source code of Python's standard library, like char-rnn's Linux C.", stdlib_text, 1_000_000),
     )
 }
+
+
+def split_by_line(text: str, fraction: float, seed: int = 0) -> tuple[str, str]:
+    """(training text, held-out text): each distinct line goes wholly to one side by a seeded hash of the line,
+    so the held-out text shares no line with training; about `fraction` of the distinct lines are held out."""
+    train, held = [], []
+    for line in text.split("\n"):
+        digest = hashlib.sha256(f"{seed}:{line}".encode()).digest()
+        (held if int.from_bytes(digest[:8], "big") / 2 ** 64 < fraction else train).append(line)
+    return "\n".join(train), "\n".join(held)

@@ -140,6 +140,9 @@ class PairDataset:
     render: Callable[[object, random.Random], Pair]  # the item as (source, target), in a random surface form
     tokenization: tuple[str, str]  # the natural (source, target) token levels: char | word
     examples: tuple[Pair, ...]  # fixed examples for the Data page
+    # what an item means, the key of the held-out split: items that mean the same (two strings with the same
+    # letters, for sort) must fall on the same side, so no held-out target is ever trained on
+    meaning: Callable[[object], object] = lambda item: item
 
 
 GENERATED = {
@@ -155,7 +158,8 @@ GENERATED = {
                     "checks the machinery (attention learns an anti-diagonal).", letters_item,
                     lambda s, rng: (s, s[::-1]), ("char", "char"), (("abcde", "edcba"),)),
         PairDataset("sort", "Sort", "A random string of 3-10 letters into its letters in alphabetical order.",
-                    letters_item, lambda s, rng: (s, "".join(sorted(s))), ("char", "char"), (("dbca", "abcd"),)),
+                    letters_item, lambda s, rng: (s, "".join(sorted(s))), ("char", "char"), (("dbca", "abcd"),),
+                    meaning=lambda s: "".join(sorted(s))),  # the multiset of letters: every order sorts the same
     )
 }
 
@@ -181,7 +185,7 @@ def generate(name: str, total: int, seed: int = 0, val_fraction: float = 0.1) ->
         attempts += 1
         item = dataset.draw(rng)
         pair = dataset.render(item, rng)
-        if held_out(item, seed, val_fraction):
+        if held_out(dataset.meaning(item), seed, val_fraction):
             if len(test) < n_test:
                 test.setdefault(pair[0], pair)
         elif len(train) < total - n_test:

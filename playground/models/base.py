@@ -30,6 +30,15 @@ class ModelOutput:
 class SequenceModel(nn.Module):
     core: RecurrentCore
     trains_by_gradient: bool = True  # False: learns from each batch in closed form through `learn`, no backprop
+    # True where the probe's loss L_T reads the core's own last step, so ||dL_T/dx_t|| runs back through the core's
+    # recurrence alone; False where more machinery sits between them (a seq2seq decoder reading the encoder)
+    loss_reads_core: bool = True
+
+    @property
+    def causal_flow(self) -> bool:
+        """Whether lag in the gradient-flow probe is distance in time back from the loss, so a decay rate per step
+        means something: the loss reads the core directly and the core runs forward only (not bidirectional)."""
+        return self.loss_reads_core and self.core.directions == 1
 
     def forward(self, batch: dict[str, Tensor], state=None) -> ModelOutput:  # pragma: no cover - interface
         raise NotImplementedError
@@ -41,6 +50,10 @@ class SequenceModel(nn.Module):
         """Only where trains_by_gradient is False: the batch's output and loss with the model as it was,
         after which the model has learned from the batch (no gradients involved)."""
         raise NotImplementedError
+
+    def diagnostics(self, probe: dict[str, Tensor]) -> dict:
+        """Readouts of this kind of model for every evaluation record (an ESN: its echo-state check); {} here."""
+        return {}
 
     def parameter_count(self) -> int:
         return sum(p.numel() for p in self.parameters())

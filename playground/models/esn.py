@@ -20,6 +20,7 @@ from torch import Tensor
 from ..config import ConfigError, ModelConfig
 from .base import ModelOutput, SequenceModel
 from .cells import CELLS
+from .echo_state import EchoStateCheck, check_echo_state
 from .readout import ReadoutSpec, pick_positions, readout_loss, scored
 from .recurrent import RecurrentCore
 from .ridge import RidgeReadout
@@ -39,6 +40,7 @@ class EchoStateNetwork(SequenceModel):
         self.spec = ReadoutSpec.from_spec(spec)
         self.core = RecurrentCore(cfg, self.spec.input_size)  # the reservoir; tokens arrive one-hot
         self.head = RidgeReadout(self.core.output_size, self.spec.outputs, self.spec.classify, cfg.ridge)
+        self.washout = cfg.washout
 
     def inputs(self, x: Tensor) -> Tensor:
         """(B, T) token ids -> (B, T, V) one-hot rows, or (B, T, I) vectors as they are."""
@@ -57,12 +59,32 @@ class EchoStateNetwork(SequenceModel):
 
     @torch.no_grad()
     def learn(self, batch: dict[str, Tensor], state=None) -> ModelOutput:
-        """Score the batch with the readout as it is (the loss the trainer records), then learn from it."""
+        """Score the batch with the readout as it is (the loss the trainer records), then learn from it
+        (without the washout's steps when the reservoir starts from zero)."""
+        state_in = state
         features, state = self.features(batch, state)
         logits = self.head(features)
         loss = readout_loss(*scored(logits, batch, self.spec.last_only), self.spec.classify)
-        self.head.observe(*scored(features, batch, self.spec.last_only))
+        fit_features, fit_batch = self.washed_out(features, batch, fresh=state_in is None)
+        self.head.observe(*scored(fit_features, fit_batch, self.spec.last_only))
         return ModelOutput(logits, loss, state)
+
+    def washed_out(self, features: Tensor, batch: dict[str, Tensor], fresh: bool) -> tuple[Tensor, dict]:
+        """Features and targets without the first `washout` steps (at most half the sequence) when the reservoir
+        started this batch from its zero state; read at the last step only, or carried on, nothing is dropped."""
+        steps = features.shape[1]
+        cut = min(self.washout, steps // 2) if fresh and not self.spec.last_only else 0
+        if not cut:
+            return features, batch
+        trimmed = {key: value[:, cut:] if key in ("x", "y", "mask") else value for key, value in batch.items()}
+        return features[:, cut:], trimmed
+
+    def echo_state(self, batch: dict[str, Tensor]) -> EchoStateCheck:
+        """The echo-state property on this batch's inputs: see echo_state.py."""
+        return check_echo_state(self.core.rnn, self.inputs(batch["x"]), self.washout)
+
+    def diagnostics(self, probe: dict[str, Tensor]) -> dict:
+        return {"echo_state": self.echo_state(probe).to_dict()}
 
     def last_step_loss(self, batch: dict[str, Tensor]) -> Tensor:
         logits = self.forward({"x": batch["x"]}).logits

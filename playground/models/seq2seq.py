@@ -98,6 +98,9 @@ def _migrate_bridge(state_dict, prefix, *args) -> None:
 
 
 class Seq2Seq(SequenceModel):
+    # the probe's loss is at the decoder's last step; it reaches the encoder's inputs through the bridge and the
+    # attention, so lag in the encoder is not distance from the loss
+    loss_reads_core = False
     def __init__(self, cfg: ModelConfig, spec: dict) -> None:
         super().__init__()
         decoder_arch = cfg.decoder_arch or cfg.arch

@@ -13,7 +13,7 @@ TASKS: dict[str, type[Task]] = {"char": CharTask, "captioning": CaptioningTask, 
 
 # Short units for headline metrics in tables and progress lines.
 METRIC_UNITS = {"bits_per_char": "bpc", "val_loss": "loss", "exact_match": "exact", "accuracy": "acc", "mse": "mse",
-                "token_accuracy": "tok acc", "bleu": "BLEU"}
+                "token_accuracy": "tok acc", "bleu": "BLEU", "chrf": "chrF"}
 
 
 def build(cfg: TaskConfig, state: dict | None = None, train: TrainConfig | None = None) -> Task:

@@ -13,6 +13,7 @@ class Task:
     carries_state: bool = False  # True: the trainer carries (detached) recurrent state across batches
     allows_bidirectional: bool = False  # False when reading right-to-left would see the answer
     headline_metric: str = "val_loss"  # the metric Compare sorts by; lower is better unless listed in HIGHER_IS_BETTER
+    loss_unit: str = "nats per target token (cross-entropy)"  # what the training and validation loss measure
 
     @property
     def spec(self) -> dict:
@@ -56,4 +57,4 @@ class Task:
         return {}
 
 
-HIGHER_IS_BETTER = {"accuracy", "exact_match", "token_accuracy", "bleu", "word_accuracy", "colour_attention"}
+HIGHER_IS_BETTER = {"accuracy", "exact_match", "token_accuracy", "bleu", "chrf", "word_accuracy", "colour_attention"}

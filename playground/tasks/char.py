@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from ..config import TaskConfig
-from ..data.corpora import BUILTIN
+from ..data.corpora import BUILTIN, split_by_line
 from ..data.errors import DataError
 from ..data.text import characters_needed, read_text_file, require_length
 from ..data.vocab import Vocabulary
@@ -42,6 +42,7 @@ class CharTask(Task):
     name = "char"
     carries_state = True
     headline_metric = "bits_per_char"
+    loss_unit = "nats per character (cross-entropy)"
 
     def __init__(self, cfg: TaskConfig, state: dict | None = None, text: str | None = None) -> None:
         """With `state` (from a checkpoint) the vocabulary is fixed and the text is loaded lazily."""
@@ -68,11 +69,17 @@ class CharTask(Task):
         return {"vocab": self.vocab.symbols}
 
     def split(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """(train ids, validation ids): the validation text is the last `val_fraction` of the text."""
+        """(train ids, validation ids): the validation text is the last `val_fraction` of the text, or, for a
+        corpus of repeating lines (`Corpus.disjoint_lines`: tiny), the lines a hash picks, never seen in training."""
         if self._split is None:
-            ids = self.vocab.encode(self.text)
-            cut = int(len(ids) * (1 - self.cfg.val_fraction))
-            self._split = ids[:cut], ids[cut:]
+            corpus = BUILTIN.get(self.cfg.dataset) if not self.cfg.data_path else None
+            if corpus is not None and corpus.disjoint_lines:
+                train, held = split_by_line(self.text, self.cfg.val_fraction)
+                self._split = self.vocab.encode(train), self.vocab.encode(held)
+            else:
+                ids = self.vocab.encode(self.text)
+                cut = int(len(ids) * (1 - self.cfg.val_fraction))
+                self._split = ids[:cut], ids[cut:]
         return self._split
 
     def check_size(self, batch_size: int, seq_len: int) -> None:

@@ -136,6 +136,7 @@ class MemoryTask(Task):
 class AddingTask(MemoryTask):
     name = "adding"
     headline_metric = "mse"
+    loss_unit = "squared error of the predicted sum (MSE)"
     solved_threshold = 0.01  # MSE; about 6% of chance (1/6): both marked values are read to about +-0.07
 
     @property

@@ -257,7 +257,8 @@ class TranslationTask(Task):
             "val_loss": loss_sum / max(tokens, 1),
             "exact_match": sequence_metrics.exact_match(outputs, references),
             "token_accuracy": sequence_metrics.token_accuracy(outputs, references),
-            "bleu": sequence_metrics.corpus_bleu(outputs, references),
+            "bleu": sequence_metrics.corpus_bleu(outputs, references),  # character n-gram BLEU on a char target
+            "chrf": sequence_metrics.corpus_chrf(outputs, references),
             "eval_pairs": count,
         }
 

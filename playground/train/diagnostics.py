@@ -10,6 +10,7 @@ from torch import Tensor, nn
 from ..models import SequenceModel
 from ..models.inference import evaluating
 from ..models.recurrent import spectral_radius
+from .state_jacobian import effective_memory, state_jacobian  # noqa: F401  (the diagnostics' one namespace)
 
 _LAYER = re.compile(r"_l(\d+)(_reverse)?$")
 
@@ -65,12 +66,22 @@ def gradient_flow(model: SequenceModel, batch: dict[str, Tensor]) -> list[float]
 
 
 def spectral_radii(model: SequenceModel) -> dict[str, float]:
-    """Spectral radius of each layer's recurrent weight block ('l0', 'l0_reverse', ...)."""
+    """Block radius: the spectral radius of each layer's recurrent weight block ('l0', 'l0_reverse', ...):
+    all of W_hh for a vanilla RNN and a reservoir, the candidate block alone (W_hg, W_hn) for an LSTM or GRU,
+    whose state Jacobian mixes every block: see `state_jacobian` for the factor gradients actually meet."""
     return {name: spectral_radius(weight) for name, weight in model.core.recurrent_weights().items()}
 
 
+def block_singular_values(model: SequenceModel) -> dict[str, float]:
+    """The largest singular value of the same blocks: for a tanh RNN (|tanh'| <= 1) a value below 1 is
+    sufficient for the gradient to vanish (Pascanu et al. 2013); a radius below 1 is not, for a non-normal W_hh."""
+    return {name: torch.linalg.matrix_norm(weight.double().cpu(), ord=2).item()
+            for name, weight in model.core.recurrent_weights().items()}
+
+
 def decay_rate(flow: list[float]) -> float | None:
-    """Fitted per-step factor of ||dL_T/dx_t|| against lag (a log-linear fit); <1 vanishes, >1 explodes."""
+    """Fitted per-step factor of ||dL_T/dx_t|| against lag (a log-linear fit); <1 vanishes, >1 explodes.
+    Meaningful only where lag is distance back from the loss (`model.causal_flow`): callers check that."""
     values = [(lag, math.log(v)) for lag, v in enumerate(reversed(flow)) if v > 0 and math.isfinite(v)]
     if len(values) < 2:
         return None
@@ -80,3 +91,10 @@ def decay_rate(flow: list[float]) -> float | None:
     var = sum((x - mean_x) ** 2 for x, _ in values)
     slope = sum((x - mean_x) * (y - mean_y) for x, y in values) / var
     return math.exp(slope)
+
+
+def block_singular_values_and_jacobian(model: SequenceModel, probe: dict[str, Tensor],
+                                       max_positions: int | None = None, **jacobian_settings) -> dict[str, dict]:
+    """{"block_singular_value": ..., "jacobian_radius": ..., "jacobian_norm": ..., "gradient_growth_per_step": ...,
+    "effective_memory": ...} per layer; the Jacobian readouts are absent where the core runs both ways."""
+    return {"block_singular_value": block_singular_values(model), **state_jacobian(model, probe, max_positions, **jacobian_settings)}

@@ -185,7 +185,7 @@ class Trainer:
         return result
 
     def evaluate(self, task: Task, probe: dict, step: int) -> dict:
-        """Validation metrics, a sample, spectral radii, gradient flow and gate statistics."""
+        """Validation metrics, a sample, block radii, the state Jacobian's readouts, gradient flow and gate statistics."""
         model, cfg = self.model, self.cfg
         gates = model.core.gate_stats()
         model.core.record_gates(False)  # the probe and the sample must not count as training activity
@@ -193,7 +193,10 @@ class Trainer:
         if not math.isfinite(record.get("val_loss", 0.0)):  # diverged weights: sampling from NaN probabilities would fail
             return record
         record["gradient_flow"] = diagnostics.gradient_flow(model, probe)
-        record["spectral_radius"] = diagnostics.spectral_radii(model)
+        record["flow_causal"] = model.causal_flow  # whether a decay rate per step of that flow means anything
+        record["spectral_radius"] = diagnostics.spectral_radii(model)  # the block radius (candidate block if gated)
+        record.update(diagnostics.block_singular_values_and_jacobian(model, probe))  # jacobian_radius, growth, ...
+        record.update(model.diagnostics(probe))  # the model's own (an ESN's echo-state check)
         generator = torch.Generator().manual_seed(cfg.seed + step)
         record["sample"] = task.sample(model, length=cfg.sample_length, temperature=cfg.sample_temperature,
                                        generator=generator)["text"]

@@ -23,7 +23,8 @@ def test_start_shows_live_metrics_then_clipping_change_and_stop(home):
 
     # the run trains in its own process; the page shows its numbers once they arrive
     run_until(at, lambda at: metric(at, "Train loss") != "–" and metric(at, "Validation loss") != "–")
-    assert len(charts(at)) == 4
+    assert len(charts(at)) == 5  # loss, gradient norm, layer norms, gradient flow, the state Jacobian
+    assert any(c.key.startswith("jacobian-") for c in charts(at))
     assert any(b.label.endswith("Stop") for b in at.button)
 
     # turn clipping off while it trains: the run logs the change at the step where it applied
@@ -52,7 +53,7 @@ def test_a_diverged_run_says_where_and_what_to_do(populated):
     labels = [b.label for b in at.button]
     assert any("Retry with clipping" in label for label in labels)
     assert any("Retry with learning rate" in label for label in labels)
-    assert len(charts(at)) == 4  # its charts still draw, with the non-finite steps as gaps
+    assert len(charts(at)) == 5  # its charts still draw, with the non-finite steps as gaps
 
 
 def test_settings_come_from_the_url(home):

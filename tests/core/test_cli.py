@@ -74,6 +74,11 @@ def test_train_metrics_out(trained):
     assert flow[-1] > flow[0] * 10, "oldest time step first: the tanh RNN's gradient vanishes with lag"
     assert m["config"]["model"]["arch"] == "rnn-tanh" and m["config"]["train"]["clip_threshold"] == THRESHOLD
     assert set(m["spectral_radius"]) == {"l0"} and m["sample"]
+    # the state Jacobian's readouts beside the block radius; a tanh RNN at radius 0.5 forgets within a few steps
+    assert set(m["jacobian_radius"]) == set(m["gradient_growth_per_step"]) == set(m["block_singular_value"]) == {"l0"}
+    assert m["block_radius"] == m["spectral_radius"]
+    assert 0 < m["jacobian_radius"]["l0"] <= m["jacobian_norm"]["l0"] + 1e-9
+    assert 0 < m["gradient_growth_per_step"]["l0"] < 1 and 0 < m["effective_memory"]["l0"] < 20
 
 
 def test_train_is_recorded_in_the_store(trained):
@@ -101,6 +106,8 @@ def test_eval_metrics_out(trained):
     assert 0 < data["bits_per_char"] < data["uniform_bits_per_char"]
     assert data["eval_characters"] > 1000
     assert "bits_per_char" in out
+    assert set(data["block_radius"]) == set(data["jacobian_radius"]) == set(data["gradient_growth_per_step"]) == {"l0"}
+    assert 0 < data["gradient_growth_per_step"]["l0"] < 1 and "jacobian_radius" in out
 
 
 def test_sample_with_prime(trained):

@@ -63,8 +63,20 @@ def test_lab_twins_defaults_to_the_exploding_demo(store, capsys, restore_signals
     assert code == 0
     runs = lab.runs_in_group(store, "t1")
     assert [r.config.train.clip for r in runs] == ["none", "norm", "value"]
-    assert all(r.config.model.arch == "rnn-tanh" and r.config.model.spectral_radius == 2.0 for r in runs)
-    assert "clip by norm at 1" in capsys.readouterr().out
+    assert all(r.config.model.arch == "rnn-relu" and r.config.model.init == "identity" for r in runs)
+    assert all(r.config.task.name == "temporal-order" and r.config.train.optimizer == "sgd" for r in runs)
+    out = capsys.readouterr().out
+    assert "clip by norm at 0.5" in out and "held-out accuracy" in out
+
+
+def test_lab_twins_refuses_a_forward_pass_that_overflows_before_any_step(store, capsys):
+    # the README's old example: a ReLU RNN at spectral radius 2 over 50 steps overflows at step 1, clipped or not
+    code = cli.main(["lab", "twins", "--arch", "rnn-relu", "--init", "spectral", "--spectral-radius", "2",
+                     "--task", "adding", "--seq-len", "50", "--hidden", "32", "--lr", "0.05", "--quiet"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "before any gradient step" in err and "the forward pass overflows" in err and len(err.strip().splitlines()) == 1
+    assert store.list_runs() == []
 
 
 def test_lab_errors_are_one_line(store, capsys):

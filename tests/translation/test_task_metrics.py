@@ -28,8 +28,24 @@ def test_exact_match_and_token_accuracy():
     references = [list("312"), list("42"), list("7")]
     outputs = [list("312"), list("41"), list("77")]
     assert sequence_metrics.exact_match(outputs, references) == pytest.approx(1 / 3)
-    assert sequence_metrics.token_accuracy(outputs, references) == pytest.approx(5 / 6)  # 3 + 1 + 1 of 6
+    assert sequence_metrics.token_accuracy(outputs, references) == pytest.approx(5 / 7)  # 3 + 1 + 1 of 3 + 2 + 2
     assert sequence_metrics.token_accuracy([[]], [list("12")]) == 0.0  # a missing token is wrong
+
+
+def test_token_accuracy_counts_extra_output_tokens_as_wrong():
+    reference, rambling = list("1998-03-03"), list("1998-03-0399999")
+    assert sequence_metrics.token_accuracy([rambling], [reference]) == pytest.approx(10 / 15)
+    assert sequence_metrics.token_accuracy([reference], [reference]) == 1.0
+    assert sequence_metrics.token_accuracy([list("12"), []], [list("12"), list("3")]) == pytest.approx(2 / 3)
+
+
+def test_chrf_is_sacrebleus_character_f_score():
+    from sacrebleu.metrics import CHRF
+
+    outputs, references = [list("1998-03-04"), list("2001-12-31")], [list("1998-03-03"), list("2001-12-31")]
+    expected = CHRF().corpus_score(["1998-03-04", "2001-12-31"], [["1998-03-03", "2001-12-31"]]).score
+    assert sequence_metrics.corpus_chrf(outputs, references) == pytest.approx(expected)
+    assert sequence_metrics.corpus_chrf(references, references) == pytest.approx(100.0)
 
 
 def test_bleu_handles_a_space_token():
@@ -40,7 +56,7 @@ def test_bleu_handles_a_space_token():
 def test_evaluate_reports_the_issue_metrics(reverse_task):
     model = make_model(reverse_task, "bahdanau")
     metrics = reverse_task.evaluate(model, batch_size=8, seq_len=0, max_batches=2)
-    assert set(metrics) >= {"val_loss", "exact_match", "token_accuracy", "bleu"}
+    assert set(metrics) >= {"val_loss", "exact_match", "token_accuracy", "bleu", "chrf"}
     assert metrics["eval_pairs"] == 16
     assert reverse_task.headline_metric == "exact_match" and not reverse_task.carries_state
     assert torch.isfinite(torch.tensor(metrics["val_loss"]))

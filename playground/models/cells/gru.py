@@ -45,6 +45,7 @@ GRU = CellSpec(
     ),
     gradient=r"\frac{\partial h_t}{\partial h_{t-1}} = \operatorname{diag}(z_t) \;+\; \text{(terms through } r_t, z_t, n_t\text{)}",
     note="Where the update gate z is near 1 the state, and its gradient, is copied across the step. "
-         "The spectral radius shown is that of the candidate block W_hn.",
+         "The block radius shown is that of the candidate block W_hn alone; the state Jacobian ∂h_t/∂h_{t-1} "
+         "(its radius and measured growth per step beside it) is what gradients meet.",
     code="playground/models/cells/gru.py, GRUCell.step", gates=("reset", "update"), blocks=3, recurrent_block=2,
     fused=nn.GRU, settings=_TRAINED, cell=lambda input_size, hidden_size, options: GRUCell(input_size, hidden_size))

@@ -52,7 +52,9 @@ LSTM = CellSpec(
     ),
     gradient=r"\frac{\partial c_t}{\partial c_{t-1}} = \operatorname{diag}(f_t) \;+\; \text{(terms through } h_{t-1}\text{)}",
     note="The cell state is updated additively: while the forget gate stays near 1, gradient flows back "
-         "along c almost unchanged. The spectral radius shown is that of the candidate block W_hg.",
+         "along c almost unchanged. The block radius shown is that of the candidate block W_hg alone; what "
+         "gradients meet is the state Jacobian ∂(h, c)_t/∂(h, c)_{t-1}, whose radius and measured growth per "
+         "step are shown beside it.",
     code="playground/models/cells/lstm.py, LSTMCell.step", gates=("input", "forget", "output"), state_parts=("h", "c"),
     blocks=4, recurrent_block=2, fused=nn.LSTM, settings=_TRAINED, cell=lambda input_size, hidden_size, options:
     LSTMCell(input_size, hidden_size))

@@ -48,7 +48,8 @@ MGU = CellSpec(
     ),
     gradient=r"\frac{\partial h_t}{\partial h_{t-1}} = \operatorname{diag}(1 - f_t) \;+\; \text{(terms through } f_t, n_t\text{)}",
     note="Where the forget gate f is near 0 the state, and its gradient, is copied across the step, as where a "
-         "GRU's update gate is near 1. The spectral radius shown is that of the candidate block W_hn.",
+         "GRU's update gate is near 1. The block radius shown is that of the candidate block W_hn alone; the state "
+         "Jacobian ∂h_t/∂h_{t-1} (its radius and measured growth per step beside it) is what gradients meet.",
     code="playground/models/cells/mgu.py, MGUCell.step", gates=("forget",), blocks=2, recurrent_block=1,
     settings=("layers", "hidden", "embedding", "dropout", "bidirectional", "init", "spectral_radius"),
     cell=lambda input_size, hidden_size, options: MGUCell(input_size, hidden_size))

@@ -69,4 +69,5 @@ ESN = CellSpec(
     note="Nothing recurrent learns: the reservoir's memory is set by its spectral radius ρ(W), leak rate a and "
          "size; only the linear readout is fitted, in closed form, so no gradient can vanish or explode.",
     code="playground/models/cells/reservoir.py, ReservoirCell.step", trains_by_gradient=False, cell=_reservoir,
-    settings=("layers", "hidden", "bidirectional", "spectral_radius", "leak_rate", "input_scaling", "sparsity", "ridge"))
+    settings=("layers", "hidden", "bidirectional", "spectral_radius", "leak_rate", "input_scaling", "sparsity", "ridge",
+              "washout"))
