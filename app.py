@@ -1,4 +1,5 @@
-"""Sequence Playground: `streamlit run app.py`. This file only routes; each page is a file in pages/."""
+"""Sequence Playground: `streamlit run app.py`. This file only routes; each page is a file in views/
+(not pages/: that folder name would turn on Streamlit's legacy pages-folder mode)."""
 import streamlit as st
 
 from ui.context import reap_lost_runs
@@ -7,12 +8,12 @@ from ui.context import reap_lost_runs
 st.set_page_config(page_title="Sequence Playground", page_icon="🔁", layout="wide")
 
 PAGES = [
-    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
-    st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
-    st.Page("pages/gradients.py", title="Gradients", icon=":material/insights:"),
-    st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
-    st.Page("pages/data.py", title="Data", icon=":material/description:"),
-    st.Page("pages/try.py", title="Try", icon=":material/auto_awesome:"),
+    st.Page("views/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page("views/train.py", title="Train", icon=":material/model_training:"),
+    st.Page("views/gradients.py", title="Gradients", icon=":material/insights:"),
+    st.Page("views/compare.py", title="Compare", icon=":material/compare_arrows:"),
+    st.Page("views/data.py", title="Data", icon=":material/description:"),
+    st.Page("views/try.py", title="Try", icon=":material/auto_awesome:"),
 ]
 
 page = st.navigation(PAGES, position="top")

@@ -38,29 +38,86 @@ MAX_UPLOAD_BYTES = 50_000_000  # the most max_upload_bytes may allow: a text thi
 SAFE_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,99}")  # a dataset name: never a path (no '/', no leading '.')
 
 
+# -- options per concern: each task family's and cell family's own settings, one commented dataclass each.
+# The configs below are made of them (a TaskConfig *is* TranslationOptions + SceneOptions + MemoryOptions +
+# the generic fields), so JSON stays one flat object per section and every config written before loads as it
+# is. Which options a task or a cell reads is said by its spec (TaskSpec.settings, CellSpec.settings);
+# `options.SETTINGS` turns every field into a CLI flag, URL key and form field.
 @dataclass
-class TaskConfig:
+class TranslationOptions:
+    """translation: the generated or uploaded sentence pairs."""
+    pairs: int = 20_000  # translation: pairs generated for a built-in dataset (val_fraction of them held out)
+    tokenization: str = "auto"  # translation: auto (the dataset's natural choice; words for uploads) | char | word
+    max_len: int = 50  # translation: pairs whose source or target has more tokens than this are left out
+
+
+@dataclass
+class SceneOptions:
+    """captioning: `dataset` names a scene preset (shapes1, shapes2 = two-shapes, shapes3, shapes2-hard); data_seed
+    seeds its fixed held-out scenes, training scenes follow train.seed. None below = the preset's value."""
+    scene_shapes: int | None = None  # captioning: shapes per scene, 1-3
+    scene_colours: int | None = None  # captioning: how many colours scenes use (the first N of the palette), 2-8
+    scene_noise: float | None = None  # captioning: standard deviation of Gaussian pixel noise (pixels in [0, 1]), 0-0.5
+    image_size: int | None = None  # captioning: image side in pixels, a multiple of 8 from 32 to 128
+    test_scenes: int = 500  # captioning: scenes in the fixed held-out set (never trained on)
+
+
+@dataclass
+class MemoryOptions:
+    """long-memory tasks (adding, temporal-order, copy): they generate their own sequences of length T = seq_len."""
+    test_sequences: int = 512  # long-memory tasks: sequences in the fixed held-out set of each sequence length T
+    markers: int = 2  # temporal-order: marker symbols whose order is the class, 2 (4 classes) or 3 (8 classes)
+    copy_length: int = 10  # copy: symbols shown at the start and to be reproduced at the end (T >= 2 * this + 1)
+
+
+@dataclass
+class ReservoirOptions:
+    """echo state networks (arch = "esn"): a fixed random reservoir of `hidden` leaky tanh units whose W_hh has
+    `spectral_radius`; only the linear readout learns, by ridge regression (closed form, no backprop through time)."""
+    leak_rate: float = 1.0  # esn: share of the new state mixed in each step, 0-1 (1 = no leak; small = slow, long memory)
+    input_scaling: float = 1.0  # esn: input weights and biases are uniform in [-input_scaling, input_scaling]
+    sparsity: float = 0.9  # esn: share of the reservoir's recurrent connections that are zero, 0-0.99
+    ridge: float = 1e-6  # esn: L2 penalty of the ridge-regression readout, relative to the features' mean square
+    washout: int = 10  # esn: steps at the start of a sequence whose states the readout is not fitted on (the
+    #                    reservoir still remembers its zero initial state there); at most half of a sequence
+
+
+@dataclass
+class DecoderOptions:
+    """decoders (translation, captioning): how the decoder reads what the encoder saw."""
+    attention: str = "none"  # decoders only: none | bahdanau | luong-dot | luong-general (seq2seq) | soft (captioning)
+    decoder_arch: str = ""  # decoders only: the decoder's cell ("" = same as arch)
+
+
+@dataclass
+class DecodingOptions:
+    """decoders (translation, captioning): how they are trained and evaluated."""
+    teacher_forcing: float = 1.0  # decoders only: probability of feeding the true previous token while training
+    beam: int = 1  # decoders only: beam width when evaluating (1 = greedy decoding)
+
+
+@dataclass
+class SamplingOptions:
+    """text generation: the samples taken at each evaluation."""
+    sample_length: int = 120  # characters generated at each evaluation
+    sample_temperature: float = 0.8  # temperature of those samples (lower = more conservative)
+
+
+OPTIONS = {"task": (TranslationOptions, SceneOptions, MemoryOptions), "model": (ReservoirOptions, DecoderOptions),
+           "train": (DecodingOptions, SamplingOptions)}  # each section's options, for describe and the tests
+
+
+@dataclass
+class TaskConfig(MemoryOptions, SceneOptions, TranslationOptions):
     name: str = "char"  # which task to learn; "char" = character-level text generation
     dataset: str = "tiny"  # a built-in corpus ("tiny", "pydoc", "stdlib") or an uploaded dataset's name
     data_path: str | None = None  # a UTF-8 text file to train on instead of `dataset`
     val_fraction: float = 0.1  # share of the text held out for validation (taken from the end)
     max_chars: int | None = None  # keep only the first N characters (None = the dataset's own cap)
     max_upload_bytes: int = 20_000_000  # files larger than this are refused with a clear message
-    pairs: int = 20_000  # translation: pairs generated for a built-in dataset (val_fraction of them held out)
     data_seed: int = 0  # translation: seeds the generated pairs and the held-out split (same seed = same data);
-    #                     long-memory tasks (adding, temporal-order, copy): seeds the fixed held-out set of each T
-    tokenization: str = "auto"  # translation: auto (the dataset's natural choice; words for uploads) | char | word
-    max_len: int = 50  # translation: pairs whose source or target has more tokens than this are left out
-    # captioning: `dataset` names a scene preset (shapes1, shapes2 = two-shapes, shapes3, shapes2-hard); data_seed
-    # seeds its fixed held-out scenes, training scenes follow train.seed. None below = the preset's value.
-    scene_shapes: int | None = None  # captioning: shapes per scene, 1-3
-    scene_colours: int | None = None  # captioning: how many colours scenes use (the first N of the palette), 2-8
-    scene_noise: float | None = None  # captioning: standard deviation of Gaussian pixel noise (pixels in [0, 1]), 0-0.5
-    image_size: int | None = None  # captioning: image side in pixels, a multiple of 8 from 32 to 128
-    test_scenes: int = 500  # captioning: scenes in the fixed held-out set (never trained on)
-    test_sequences: int = 512  # long-memory tasks: sequences in the fixed held-out set of each sequence length T
-    markers: int = 2  # temporal-order: marker symbols whose order is the class, 2 (4 classes) or 3 (8 classes)
-    copy_length: int = 10  # copy: symbols shown at the start and to be reproduced at the end (T >= 2 * this + 1)
+    #                     long-memory tasks (adding, temporal-order, copy): seeds the fixed held-out set of each T;
+    #                     captioning: seeds the fixed held-out scenes
 
     def validate(self) -> None:
         _numbers(self, {"max_upload_bytes": (1, MAX_UPLOAD_BYTES), "data_seed": (0, 2**63 - 1)})
@@ -95,7 +152,7 @@ class TaskConfig:
 
 
 @dataclass
-class ModelConfig:
+class ModelConfig(DecoderOptions, ReservoirOptions):
     arch: str = "lstm"  # recurrent cell: rnn-tanh | rnn-relu | lstm | gru, or esn (echo state network: fixed reservoir)
     layers: int = 1  # stacked recurrent layers (1-4)
     hidden: int = 128  # hidden units per layer and direction (esn: the reservoir size)
@@ -105,17 +162,6 @@ class ModelConfig:
     backend: str = "fused"  # "fused" = torch's nn.RNN/LSTM/GRU kernels; "scratch" = textbook cells in Python
     init: str = "default"  # weight init: default | xavier | orthogonal | identity (IRNN) | spectral (not esn)
     spectral_radius: float = 1.0  # target spectral radius of W_hh when init = "spectral"; always for an esn reservoir
-    attention: str = "none"  # decoders only: none | bahdanau | luong-dot | luong-general (seq2seq) | soft (captioning)
-    decoder_arch: str = ""  # decoders only: the decoder's cell ("" = same as arch)
-    # echo state networks (arch = "esn"): a fixed random reservoir of `hidden` leaky tanh units whose W_hh has
-    # `spectral_radius`; only the linear readout learns, by ridge regression (closed form, no backprop through time)
-    leak_rate: float = 1.0  # esn: share of the new state mixed in each step, 0-1 (1 = no leak; small = slow, long memory)
-    input_scaling: float = 1.0  # esn: input weights and biases are uniform in [-input_scaling, input_scaling]
-    sparsity: float = 0.9  # esn: share of the reservoir's recurrent connections that are zero, 0-0.99
-    ridge: float = 1e-6  # esn: L2 penalty of the ridge-regression readout, relative to the features' mean square
-    # esn: steps at the start of a sequence whose states the readout is not fitted on (the reservoir still
-    # remembers its zero initial state there); at most half of a sequence is washed out
-    washout: int = 10
 
     def validate(self) -> None:
         self.attention = ATTENTION_ALIASES.get(self.attention, self.attention)  # "luong" is stored as luong-general
@@ -152,7 +198,7 @@ class ModelConfig:
 
 
 @dataclass
-class TrainConfig:
+class TrainConfig(SamplingOptions, DecodingOptions):
     steps: int = 500  # optimisation steps (one batch each)
     batch_size: int = 32  # sequences per batch
     seq_len: int = 64  # time steps per batch = truncated-BPTT length
@@ -162,15 +208,11 @@ class TrainConfig:
     weight_decay: float = 0.0  # L2 penalty added by the optimiser
     clip: str = "norm"  # gradient clipping: none | norm (global norm) | value (element-wise clamp)
     clip_threshold: float = 1.0  # max global norm (clip="norm") or max |gradient| (clip="value")
-    teacher_forcing: float = 1.0  # decoders only: probability of feeding the true previous token while training
-    beam: int = 1  # decoders only: beam width when evaluating (1 = greedy decoding)
     seed: int = 0  # seeds weights, batches and sampling: same seed + same device = same losses
     device: str = "auto"  # auto (cuda, then mps, then cpu) | cpu | cuda | mps
     threads: int = 1  # torch CPU threads for this run (small RNNs are fastest on one)
     eval_every: int = 100  # every N steps: validation loss, sample, spectral radius, gradient flow
     eval_batches: int = 4  # validation batches per evaluation (more = steadier numbers, slower)
-    sample_length: int = 120  # characters generated at each evaluation
-    sample_temperature: float = 0.8  # temperature of those samples (lower = more conservative)
     checkpoint_every: int = 250  # save a checkpoint every N steps (and always at the end)
     stop_when_solved: bool = False  # end the run at the first evaluation whose task reports `solved` (long-memory tasks)
 
@@ -197,7 +239,7 @@ class TrainConfig:
                         "momentum": (0.0, 1.0), "weight_decay": (0.0, 10.0), "clip_threshold": (0.0, 1e9),
                         "beam": (1, 100), "seed": (0, 2**63 - 1), "eval_every": (1, 10**8), "eval_batches": (1, 10_000),
                         "sample_length": (0, 100_000), "sample_temperature": (0.0, 100.0),
-                        "checkpoint_every": (1, 10**8)})
+                        "checkpoint_every": (1, 10**9)})  # 10**9: "only at the end", as the shipped recipes say
 
 
 @dataclass

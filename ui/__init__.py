@@ -1,4 +1,4 @@
 """Streamlit helpers shared by the pages: the store, run pickers, the live-run panel, the train form.
 
-Only this package and `pages/` call Streamlit; `playground/` stays importable without it.
+Only this package and `views/` call Streamlit; `playground/` stays importable without it.
 """

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from playground import imaging
+from playground.viz import imaging
 from playground.config import TaskConfig
 from playground.data import scenes
 from playground.data.errors import DataError

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from playground import lab, lab_charts
-from playground.config import ARCHITECTURES, ConfigError
+from playground.experiments import lab
+from playground.viz import lab_charts
+from playground.config import ConfigError
+from playground.models.cells import CELLS
 
 from .plot import plot
 from .plain import plain
@@ -33,7 +35,7 @@ def render() -> None:
     st.markdown("No training here: each model is built with its recurrent weights W_hh scaled to spectral radius ρ, "
                 "and we measure how much the loss at the last step T depends on each earlier input x_t.")
     left, middle, right = st.columns([2, 2, 1])
-    archs = left.multiselect("Architectures", list(ARCHITECTURES), default=DEFAULT_ARCHS, key="flow_archs")
+    archs = left.multiselect("Architectures", list(CELLS), default=DEFAULT_ARCHS, key="flow_archs")
     rho = middle.slider("Spectral radius ρ of W_hh", 0.5, 1.5, 0.9, step=0.05, key="flow_rho",
                         help="The largest |eigenvalue| of the recurrent weights (each gate block for LSTM/GRU). "
                              "Below each curve: the largest singular value and the measured state Jacobian.")

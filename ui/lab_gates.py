@@ -3,14 +3,16 @@ from __future__ import annotations
 
 import streamlit as st
 
-from playground import lab, lab_charts
+from playground.experiments import lab
+from playground.viz import lab_charts
+from playground.models.cells import CELLS
 
 from .context import history, store
 from .plot import plot
 from .polling import live_section
 from .runs import run_label
 
-GATED = ("lstm", "gru")
+GATED = tuple(name for name, cell in CELLS.items() if cell.gates)  # cells whose specs name gates to watch
 
 
 def draw_run(run_id: str) -> bool:

@@ -4,9 +4,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from playground import lab, lab_charts
-from playground.config import ARCHITECTURES, ConfigError
-from playground.tasks.memory import MEMORY_TASKS
+from playground.experiments import lab
+from playground.viz import lab_charts
+from playground.config import ConfigError
+from playground.models.cells import CELLS
+from playground.tasks import TASK_SPECS
 
 from . import lab_groups
 from .context import store
@@ -43,7 +45,8 @@ def _start_sweep() -> None:
             raise ValueError(f"{len(archs) * len(seq_lens)} runs is too many for one sweep (at most {MAX_CELLS})")
         cfg = lab.sweep_base_config(s["sweep_task"], int(s["sweep_steps"]), int(s["sweep_hidden"]), int(s["sweep_seed"]))
         cfg.train.eval_every = min(cfg.train.eval_every, cfg.train.steps)
-        configs = lab.memory_sweep(cfg, archs, seq_lens, model_overrides={"esn": lab.ESN_MEMORY_SETTINGS})
+        reservoirs = {name: lab.ESN_MEMORY_SETTINGS for name, cell in CELLS.items() if not cell.trains_by_gradient}
+        configs = lab.memory_sweep(cfg, archs, seq_lens, model_overrides=reservoirs)
     except (ConfigError, ValueError) as exc:
         s["sweep_error"] = f"Cannot start this sweep: {plain(exc)}"
         return
@@ -56,10 +59,10 @@ def settings_form() -> None:
     with st.form("sweep_form", border=True):
         st.markdown("**Start a sweep**: one run per architecture and T; each stops once it solves the task")
         a, b = st.columns([1, 2])
-        a.selectbox("Task", list(MEMORY_TASKS), key="sweep_task",
-                    help="adding: sum two marked numbers (MSE); temporal-order: classify the order of two markers; "
-                         "copy: repeat the first symbols at the end (needs T ≥ 21).")
-        b.multiselect("Architectures", list(ARCHITECTURES), default=["rnn-tanh", "lstm"], key="sweep_archs")
+        memory_tasks = [name for name, spec in TASK_SPECS.items() if spec.generates_sequences]
+        a.selectbox("Task", memory_tasks, key="sweep_task",
+                    help="; ".join(f"{name}: {TASK_SPECS[name].title}" for name in memory_tasks))
+        b.multiselect("Architectures", list(CELLS), default=["rnn-tanh", "lstm"], key="sweep_archs")
         a, b, c, d = st.columns(4)
         a.text_input("Sequence lengths T", "10, 30, 60", key="sweep_T", help="Whole numbers, separated by commas.")
         b.number_input("Steps (at most)", 5, 20_000, BASE.train.steps, step=100, key="sweep_steps")

@@ -4,7 +4,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from playground import lab, lab_charts
+from playground.experiments import lab
+from playground.viz import lab_charts
 from playground.config import CELLS, ConfigError
 
 from . import lab_groups

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from playground import checkpoint, export, pretrained
-from playground.checkpoint import CheckpointError
+from playground.runs import checkpoint, export, pretrained
+from playground.runs.checkpoint import CheckpointError
+from playground.tasks import TASK_SPECS
 
 from .context import store
 from .plain import plain
@@ -38,11 +39,14 @@ def choices() -> dict[str, dict]:
 
 
 def _entry(label: str, config: dict) -> dict:
+    """A text generator is the default kind of model to try; any other says what its task is."""
     task = config.get("task", {})
     task = task.get("name", "?") if isinstance(task, dict) else "?"
     if not isinstance(task, str):
         raise CheckpointError("its task name is not text")
-    return {"label": label if task == "char" else f"{label} ({task})", "task": task}
+    spec = TASK_SPECS.get(task)
+    writes_text = spec is not None and spec.try_view == "sample"
+    return {"label": label if writes_text else f"{label} ({task})", "task": task, "writes_text": writes_text}
 
 
 def folder(reference: str) -> Path:

@@ -6,16 +6,18 @@ from __future__ import annotations
 import functools
 import math
 
-import numpy as np
 import streamlit as st
 
-from playground import charts, checkpoint, export, jobs
+from playground import options
 from playground.config import CLIP_MODES, ConfigError
-from playground.runner import describe_clip
-from playground.store import RunRecord
+from playground.models.cells import CELLS
 from playground.models.echo_state import echo_state_warning
-from playground.summaries import baseline_loss, headline_metric
-from playground.tasks import TASKS
+from playground.runs import checkpoint, export, jobs
+from playground.runs.history import RECENT, recent_train_loss
+from playground.runs.runner import describe_clip
+from playground.runs.store import RunRecord
+from playground.runs.summaries import baseline_loss, chance_verdict, headline_spec, task_of
+from playground.viz import charts
 
 from .context import history, store
 from .plot import plot
@@ -44,11 +46,27 @@ def number(value, digits: int = 3) -> str:
 
 
 def settings_line(record: RunRecord) -> str:
-    m, t = record.config.model, record.config.train
-    clip = "off" if t.clip == "none" else f"{CLIP_NAMES[t.clip]} at {t.clip_threshold:g}"
-    return (f"{arch_name(m.arch)} {m.layers}×{m.hidden} ({m.backend}, {m.init} init) · "
-            f"{t.optimizer} lr {t.lr:g} · batch {t.batch_size} × {t.seq_len} steps · clipping {clip} · "
-            f"seed {t.seed} · data: {record.config.task.dataset}")
+    """The run's settings in one line: only those that apply to its task and cell."""
+    cfg = record.config
+    m, t = cfg.model, cfg.train
+    applies = {s.path for s in options.applying(cfg)}
+    parts = [f"{arch_name(m.arch)} {m.layers}×{m.hidden}"
+             + (f" ({m.backend}, {m.init} init)" if "model.backend" in applies else "")]
+    if "train.optimizer" in applies:
+        parts.append(f"{t.optimizer} lr {t.lr:g}")
+    seq_label = options.setting("train.seq_len").label_for(cfg.task.name)
+    parts.append(f"batch {t.batch_size}" + (f" · {seq_label} {t.seq_len}" if "train.seq_len" in applies else ""))
+    if "train.clip" in applies:
+        parts.append("clipping " + ("off" if t.clip == "none" else f"{CLIP_NAMES[t.clip]} at {t.clip_threshold:g}"))
+    parts.append(f"seed {t.seed}")
+    if "task.dataset" in applies:
+        parts.append(f"data: {cfg.task.dataset}")
+    return " · ".join(parts)
+
+
+def _by_gradient(record: RunRecord) -> bool:
+    cell = CELLS.get(record.config.model.arch)
+    return cell is None or cell.trains_by_gradient
 
 
 def draw_run(run_id: str) -> None:
@@ -132,70 +150,85 @@ def _progress(record: RunRecord, hist) -> None:
     st.progress(min(step / total, 1.0), text=text)
 
 
-def loss_unit(record: RunRecord) -> str:
-    """What the run's loss measures, as its task says."""
-    task = TASKS.get(record.config.task.name)
-    return task.loss_unit if task else "the task's loss"
-
-
 def _numbers(record: RunRecord, hist) -> None:
-    metric = headline_metric(record)
+    headline = headline_spec(record)
+    metric = headline.name
+    spec = task_of(record)
+    loss_unit = spec.loss.unit if spec else "loss"
     last_step = hist.steps[-1] if hist.steps else {}
     clip = last_step.get("clip", record.config.train.clip)
     clip_now = "off" if clip == "none" else f"{clip} {last_step.get('clip_threshold', record.config.train.clip_threshold):g}"
-    recent = hist.column("loss")[-20:]
-    recent = recent[np.isfinite(recent)]
     columns = st.columns(6)
-    columns[0].metric("Train loss", number(float(recent.mean()) if recent.size else None),
-                      help=f"Mean of the last 20 steps, in {loss_unit(record)}.")
+    columns[0].metric("Train loss", number(recent_train_loss(hist.column("loss"))),
+                      help=f"Mean of the last {RECENT} steps, in {loss_unit}.")
     columns[1].metric("Validation loss", number(hist.last("val_loss", "evals")),
-                      help="On held-out text the model never trains on.")
-    baseline = baseline_loss(hist.evals[-1]) if hist.evals else None
-    columns[2].metric(metric.replace("_", " ").capitalize(), number(hist.last(metric, "evals")),
-                      help=f"The task's headline metric. Guessing uniformly gives {baseline / math.log(2):.2f} bits per character."
-                      if baseline and metric == "bits_per_char" else "The task's headline metric.")
-    columns[3].metric("‖g‖ latest", number(hist.last("grad_norm"), 2), help="Global gradient norm of the latest step, before clipping.")
-    fraction = hist.clipped_fraction()
-    columns[4].metric("Clipped steps", "–" if fraction is None else f"{fraction:.0%}", help=f"Clipping now: {clip_now}.")
+                      help=f"On held-out data the model never trains on, in {loss_unit}.")
+    chance = headline.chance_in(hist.evals[-1] if hist.evals else {})
+    columns[2].metric(headline.label.capitalize(), number(hist.last(metric, "evals")),
+                      help=f"The task's headline metric, in {headline.unit} "
+                           f"({'higher' if headline.higher_is_better else 'lower'} is better)."
+                           + (f" A model that learned nothing scores {chance:.3g}." if chance is not None else "")
+                           + (f" Solved at {headline.solved:g}." if headline.solved is not None else ""))
+    if _by_gradient(record):
+        columns[3].metric("‖g‖ latest", number(hist.last("grad_norm"), 2), help="Global gradient norm of the latest step, before clipping.")
+        fraction = hist.clipped_fraction()
+        columns[4].metric("Clipped steps", "–" if fraction is None else f"{fraction:.0%}", help=f"Clipping now: {clip_now}.")
+    else:
+        columns[3].metric("‖g‖ latest", "n/a", help="Nothing here learns by gradient: the readout is solved in closed form.")
+        columns[4].metric("Clipped steps", "n/a", help="No gradient, so nothing to clip.")
     speed = hist.last("tokens_per_s")
-    columns[5].metric("Tokens / s", "–" if speed is None else f"{speed:,.0f}", help=f"On {record.device or 'its device'}.")
+    counted = spec.stream_label if spec else "tokens"  # characters, time steps, tokens: what the task reads
+    columns[5].metric(f"{counted.capitalize()} / s", "–" if speed is None else f"{speed:,.0f}",
+                      help=f"{counted.capitalize()} read per second of training, on {record.device or 'its device'}.")
     warning = echo_state_warning(hist.evals)
     if warning:
         st.warning(warning[0].upper() + warning[1:] + ".", icon=":material/waves:")
 
 
 def _charts(record: RunRecord, hist) -> None:
+    """The loss, the task's headline metric (with chance), and, for a cell trained by gradient, the gradient
+    norms, per-layer norms and gradient flow: two charts a row."""
     steps, revision = hist.step_numbers(), record.id
     diverged_at = hist.first_nonfinite_step()
-    baseline = baseline_loss(hist.evals[-1]) if hist.evals else None
-    left, right = st.columns(2)
-    with left:
-        plot(charts.loss_figure(steps, hist.column("loss"), hist.step_numbers("evals"),
-                                           hist.column("val_loss", "evals"), baseline=baseline,
-                                           diverged_at=diverged_at, revision=revision, unit=loss_unit(record)),
-             key=f"loss-{record.id}")
-        st.caption("Validation above train and rising: the model memorises. Flat at the dashed baseline (where the "
-                   "task has one): it learns nothing.")
-    with right:
-        plot(charts.grad_norm_figure(steps, hist.column("grad_norm"), hist.column("grad_norm_clipped"),
-                                                hist.clipped(), hist.norm_thresholds(), hist.clip_changes(),
-                                                diverged_at=diverged_at, revision=revision), key=f"grad-{record.id}")
-        st.caption("When ‖g‖ is above the dashed threshold, clipping scales the whole gradient down to it (×). "
-                   "Spikes of many orders of magnitude are exploding gradients.")
-    left, right = st.columns(2)
-    with left:
-        plot(charts.layer_norms_figure(steps, hist.layer_norms(), revision=revision), key=f"layers-{record.id}")
-        st.caption("Which part of the network gets gradient: the embedding, each recurrent layer, the output head.")
-    with right:
-        flow_steps, flows = hist.gradient_flows()
-        plot(charts.gradient_flow_heatmap(flow_steps, flows, revision=revision), key=f"flow-{record.id}")
-        st.caption("How much the loss at the last time step T depends on each earlier input x_t. Dark at the "
-                   "bottom (early t): the gradient vanishes before it gets there.")
+    spec, headline = task_of(record), headline_spec(record)
+    last_eval = hist.evals[-1] if hist.evals else {}
+    by_gradient = _by_gradient(record)
+    panels = [("loss", charts.loss_figure(
+        steps, hist.column("loss"), hist.step_numbers("evals"), hist.column("val_loss", "evals"),
+        baseline=baseline_loss(record, last_eval), diverged_at=diverged_at, revision=revision,
+        unit=spec.loss.unit if spec else "loss", baseline_label="a model that learned nothing: {value:.3g}"),
+        "Validation above train and rising: the model memorises. Flat at the dashed line: it learns nothing.")]
+    if headline.charted and headline.name != "val_loss":
+        panels.append(("metric", charts.metric_figure(
+            hist.step_numbers("evals"), hist.column(headline.name, "evals"), label=headline.label, unit=headline.unit,
+            higher_is_better=headline.higher_is_better, chance=headline.chance_in(last_eval), solved=headline.solved,
+            revision=revision), "The task's headline metric on held-out data; at the dashed chance line the model has "
+                                "learned nothing."))
+    if by_gradient:
+        panels.append(("grad", charts.grad_norm_figure(
+            steps, hist.column("grad_norm"), hist.column("grad_norm_clipped"), hist.clipped(), hist.norm_thresholds(),
+            hist.clip_changes(), diverged_at=diverged_at, revision=revision),
+            "When ‖g‖ is above the dashed threshold, clipping scales the whole gradient down to it (×). "
+            "Spikes of many orders of magnitude are exploding gradients."))
+        panels.append(("layers", charts.layer_norms_figure(steps, hist.layer_norms(), revision=revision),
+                       "Which part of the network gets gradient: the embedding, each recurrent layer, the output head."))
+    flow_steps, flows = hist.gradient_flows()
+    if by_gradient or flows:
+        panels.append(("flow", charts.gradient_flow_heatmap(flow_steps, flows, revision=revision),
+                       "How much the loss at the last time step T depends on each earlier input x_t. Dark at the "
+                       "bottom (early t): the gradient vanishes before it gets there."))
     jacobian = hist.jacobian_series()
     if jacobian:
-        plot(charts.layer_readout_figure(jacobian, "The state Jacobian over training", "per step",
-                                         revision=revision), key=f"jacobian-{record.id}")
-        st.caption(JACOBIAN_CAPTION)
+        panels.append(("jacobian", charts.layer_readout_figure(jacobian, "The state Jacobian over training", "per step",
+                                                               revision=revision), JACOBIAN_CAPTION))
+    for start in range(0, len(panels), 2):
+        for column, (name, figure, caption) in zip(st.columns(2), panels[start:start + 2]):
+            with column:
+                plot(figure, key=f"{name}-{record.id}")
+                st.caption(caption)
+    if not by_gradient:
+        st.caption("This cell learns no weights by gradient (its readout is solved in closed form): there are no "
+                   "gradient norms, clipping or per-layer gradients to chart.")
 
 
 JACOBIAN_CAPTION = (
@@ -210,8 +243,10 @@ def _samples(record: RunRecord, hist) -> None:
     if not samples:
         return
     step, text = samples[-1]
-    st.markdown(f"**What the model writes at step {step:,}** "
-                f"(temperature {record.config.train.sample_temperature:g})")
+    spec, train = task_of(record), record.config.train
+    heading = (spec.sample_heading if spec else "A sample at step {step}").format(step=f"{step:,}")
+    caption = spec.sample_caption.format(temperature=f"{train.sample_temperature:g}", beam=train.beam) if spec else ""
+    st.markdown(f"**{heading}**" + (f" ({caption})" if caption else ""))
     st.code(text, language=None, wrap_lines=True)
     if len(samples) > 1:
         with st.expander(f"Earlier samples ({len(samples) - 1}): watch the text take shape"):
@@ -255,10 +290,16 @@ def _outcome(record: RunRecord) -> None:
     elif record.status == "stopped":
         st.info(f"Stopped at step {record.step:,}. {'Its checkpoint at that step is saved.' if record.step else ''}", icon=":material/stop:")
     elif record.status == "completed":
-        metric = headline_metric(record)
-        value = summary.get(metric)
-        shown = f" Final {metric.replace('_', ' ')}: **{value:.3f}**." if isinstance(value, (int, float)) else ""
-        st.success(f"Completed {record.step:,} steps in {duration(summary.get('seconds'))}.{shown}", icon=":material/check_circle:")
+        headline = headline_spec(record)
+        value = summary.get(headline.name)
+        shown = f" Final {headline.label}: **{value:.3f}** {headline.unit}." if isinstance(value, (int, float)) else ""
+        done = f"Completed {record.step:,} steps in {duration(summary.get('seconds'))}.{shown}"
+        verdict = chance_verdict(record)
+        if verdict:  # finished is not the same as learned
+            st.warning(f"{done} {verdict} Try a gated cell (LSTM, GRU), a shorter T, or more steps.",
+                       icon=":material/sentiment_dissatisfied:")
+        else:
+            st.success(done, icon=":material/check_circle:")
 
 
 def _delete(run_id: str) -> None:
@@ -274,11 +315,11 @@ def _delete(run_id: str) -> None:
 def _finished_actions(record: RunRecord) -> None:
     has_checkpoint = (store().checkpoint_dir(record.id) / checkpoint.META).is_file()
     with st.container(border=True, horizontal=True, vertical_alignment="center", gap="medium"):
-        st.page_link("pages/gradients.py", label="Gradients deep-dive", icon=":material/insights:",
+        st.page_link("views/gradients.py", label="Gradients deep-dive", icon=":material/insights:",
                      query_params={"runs": record.id})
-        st.page_link("pages/compare.py", label="Compare", icon=":material/compare_arrows:", query_params={"runs": record.id})
+        st.page_link("views/compare.py", label="Compare", icon=":material/compare_arrows:", query_params={"runs": record.id})
         if has_checkpoint:
-            st.page_link("pages/try.py", label="Try it", icon=":material/auto_awesome:",
+            st.page_link("views/try.py", label="Try it", icon=":material/auto_awesome:",
                          query_params={"model": f"run:{record.id}"})
         st.button("Load settings", icon=":material/content_paste:", key=f"load-{record.id}", on_click=_load_settings,
                   args=(record.id,), help="Put this run's settings in the form on the left.")

@@ -8,39 +8,20 @@ from __future__ import annotations
 import streamlit as st
 import torch
 
-from playground import jobs, runner, tasks
-from playground.config import ARCHITECTURES, CELLS, CLIP_MODES, INITS, OPTIMIZERS, ConfigError, RunConfig, TrainConfig
+from playground import options
+from playground.runs import jobs, runner
+from playground.config import ConfigError, RunConfig, TrainConfig
 from playground.data.errors import DataError
-from playground.data.uploads import dataset_choices
+from playground.models.cells import CELLS
+from playground.options import Setting
+from playground.tasks import TASK_SPECS
 
-from . import esn_settings
 from .plain import plain
 from .context import store
 
-# URL key -> (config section, field). The key is the widget's key and its query parameter.
-FIELDS = {
-    "task": ("task", "name"), "dataset": ("task", "dataset"),
-    "arch": ("model", "arch"), "layers": ("model", "layers"), "hidden": ("model", "hidden"),
-    "embedding": ("model", "embedding"), "dropout": ("model", "dropout"), "backend": ("model", "backend"),
-    "init": ("model", "init"), "rho": ("model", "spectral_radius"),
-    "optimizer": ("train", "optimizer"), "lr": ("train", "lr"), "steps": ("train", "steps"),
-    "batch": ("train", "batch_size"), "seq_len": ("train", "seq_len"), "seed": ("train", "seed"),
-    "clip": ("train", "clip"), "clip_at": ("train", "clip_threshold"), "eval_every": ("train", "eval_every"),
-    "device": ("train", "device"),
-    **esn_settings.ESN_FIELDS,  # esn only: reservoir settings
-    # decoder tasks only (translation, captioning)
-    "attention": ("model", "attention"), "teacher_forcing": ("train", "teacher_forcing"), "beam": ("train", "beam"),
-}
+PAGE_PARAMETERS = ("run", "runs", "model", "at", "preset")  # the Train page's URL parameters that are not settings
 # What the form starts from: the library's defaults, except a quicker first run.
 DEFAULTS = RunConfig(train=TrainConfig(steps=500, eval_every=25))
-
-ARCH_NAMES = {"rnn-tanh": "RNN (tanh)", "rnn-relu": "RNN (ReLU)", "lstm": "LSTM", "gru": "GRU", "esn": "Echo state network"}
-TASK_TITLES = {"char": "character-level text generation", "translation": "translation (sequence to sequence)",
-               "captioning": "image captioning", "adding": "long memory: add two marked numbers (MSE)",
-               "temporal-order": "long memory: classify the order of hidden markers",
-               "copy": "long memory: repeat the first symbols at the end"}
-# Attention each decoder task's model accepts (the char task has no decoder).
-ATTENTION_CHOICES = {"translation": ["none", "bahdanau", "luong-dot", "luong-general"], "captioning": ["none", "soft"]}
 INIT_HELP = {
     "default": "torch's uniform ±1/√H",
     "xavier": "Glorot-uniform weights, zero biases",
@@ -48,10 +29,13 @@ INIT_HELP = {
     "identity": "W_hh = I (IRNN): meant for ReLU RNNs",
     "spectral": "random W_hh scaled to a chosen spectral radius ρ",
 }
-HIDDEN_SIZES = [8, 16, 32, 64, 128, 256, 512, 1024]
-EMBEDDING_SIZES = [8, 16, 32, 64, 128, 256]
-BATCH_SIZES = [1, 2, 4, 8, 16, 32, 64, 128, 256]
-SEQ_LENS = [8, 16, 32, 64, 100, 128, 200, 256, 512]
+GROUP_NOTES = {  # a line under a section's title
+    "Echo state reservoir": "An echo state network never trains its recurrent weights: only a linear readout is fitted "
+                            "(ridge regression), so the reservoir's settings decide how long it remembers.",
+    "Gradient clipping": "You can also change clipping while a run trains.",
+}
+EXPANDED = {"Task and data": True, "Architecture": True, "Echo state reservoir": True, "Decoder": True,
+            "Training": False, "Gradient clipping": True}
 
 PRESETS: dict[str, dict] = {
     "A first LSTM on tiny sentences": {},
@@ -68,28 +52,17 @@ PRESETS: dict[str, dict] = {
 
 
 def arch_name(arch: str) -> str:
-    return ARCH_NAMES.get(arch, arch)
+    return CELLS[arch].short if arch in CELLS else arch
 
 
 def dataset_options(task: str) -> list[str]:
-    """The datasets a task can train on: built-in ones first, then the user's uploads."""
-    if task == "char":
-        return dataset_choices()
-    if task == "translation":
-        from playground.data.pairs import GENERATED
-        from playground.tasks.translation import uploaded_pair_files
-
-        return list(GENERATED) + list(uploaded_pair_files())
-    if task == "captioning":
-        from playground.data.scenes import PRESETS
-
-        return list(PRESETS)
-    return [DEFAULTS.task.dataset]
+    """The datasets a task can train on: built-in ones first, then the user's uploads (none: it makes its own)."""
+    return list(TASK_SPECS[task].datasets()) if task in TASK_SPECS else []
 
 
 def config_values(cfg: RunConfig) -> dict:
-    """The form's values (URL keys) that describe `cfg`."""
-    return {key: getattr(getattr(cfg, section), name) for key, (section, name) in FIELDS.items()}
+    """The form's values (URL keys) that describe `cfg` (those that do not apply hold their defaults)."""
+    return {s.url_key: s.get(cfg) for s in options.SETTINGS if s.widget}
 
 
 def preset_values(name: str) -> dict:
@@ -104,16 +77,22 @@ def preset_query(name: str) -> dict[str, str]:
 def apply_values(values: dict) -> None:
     """Set the form's widgets (call from a callback: before the widgets are drawn)."""
     for key, value in values.items():
-        if key in FIELDS:
+        if key in options.BY_KEY:
             st.session_state[key] = value
 
 
-def config_from_form() -> RunConfig:
-    """The RunConfig the widgets describe (widgets not drawn keep the defaults)."""
+def _form_config() -> RunConfig:
+    """The settings the widgets hold now, unvalidated (widgets not drawn keep the defaults)."""
     cfg = RunConfig.from_dict(DEFAULTS.to_dict())
-    for key, (section, name) in FIELDS.items():
-        if st.session_state.get(key) is not None:
-            setattr(getattr(cfg, section), name, st.session_state[key])
+    for s in options.SETTINGS:
+        if s.widget and st.session_state.get(s.url_key) is not None:
+            s.set(cfg, st.session_state[s.url_key])
+    return cfg
+
+
+def config_from_form() -> RunConfig:
+    """The RunConfig the widgets describe; settings that do not apply to its task and cell are not recorded."""
+    cfg = options.reset_unused(_form_config())
     cfg.name = (st.session_state.get("run_name") or "").strip()
     return cfg.validate()
 
@@ -151,7 +130,9 @@ def _apply_preset() -> None:
 
 
 def _task_changed() -> None:
-    st.session_state["dataset"] = dataset_options(st.session_state["task"])[0]
+    datasets = dataset_options(st.session_state["task"])
+    if datasets:
+        st.session_state["dataset"] = datasets[0]
 
 
 def _value(key: str, default) -> dict:
@@ -168,87 +149,97 @@ def _nearest(options: list, value):
     return min(options, key=lambda option: abs(option - value))
 
 
+def _choices(s: Setting, cfg: RunConfig) -> list:
+    values = list(options.choices(s, cfg.task.name, cfg.model.arch))
+    if s.path == "train.device":  # only the devices this machine has
+        values = ["auto", "cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    return values
+
+
+def _widget(s: Setting, cfg: RunConfig) -> None:
+    """One setting's widget; its key is also its URL parameter."""
+    key, label, default = s.url_key, s.label_for(cfg.task.name), s.get(DEFAULTS)
+    tip = s.help or s.comment or None
+    common = {"key": key, "bind": "query-params", "help": tip}
+    if s.widget in ("select", "segmented", "radio", "select_slider"):
+        values = _choices(s, cfg)
+        if not values:
+            return
+        wanted = st.session_state[key] if key in st.session_state else st.query_params.get(key)
+        if wanted is not None and all(isinstance(v, str) for v in values) and wanted not in values:
+            st.session_state[key] = default if default in values else values[0]  # another task's or cell's choice
+        if s.widget == "select":
+            st.selectbox(label, values, **_index(key, values, default), **common)
+        elif s.widget == "radio":
+            st.radio(label, values, horizontal=True, **_index(key, values, default), **common)
+        elif s.widget == "segmented":
+            st.segmented_control(label, values, required=True, **common,
+                                 **({} if key in st.session_state else {"default": default if default in values else values[0]}))
+        else:
+            st.select_slider(label, values, **_value(key, _nearest(values, default)), **common)
+    elif s.widget == "slider":
+        st.slider(label, s.low, s.high, step=s.step, **_value(key, default), **common)
+    elif s.widget == "number":
+        if s.type is int:
+            bounds = {"min_value": int(s.low), "max_value": int(s.high), "step": int(s.step or 1)}
+        else:
+            bounds = {"min_value": float(s.low), "max_value": float(s.high), "format": "%.4g",
+                      **({"step": float(s.step)} if s.step else {})}
+        st.number_input(label, **bounds, **_value(key, default), **common)
+    elif s.widget == "toggle":
+        st.toggle(label, **_value(key, default), **common)
+
+
+def _migrate_link() -> None:
+    """A link made before today's settings opens the same experiment: old values are rewritten in today's
+    terms (attention=luong -> luong-general); parameters that no longer mean anything are named once."""
+    given = {key: st.query_params.get(key) for key in st.query_params}
+    migrated, notes = options.migrate_url(given, others=PAGE_PARAMETERS)
+    for key, value in migrated.items():
+        if value != given.get(key):
+            st.query_params[key] = value
+            if st.session_state.get(key) in (None, given.get(key)):
+                st.session_state[key] = value
+    if notes and not st.session_state.get("link_noted"):
+        st.session_state["link_noted"] = True
+        st.toast(plain(" ".join(notes)), icon=":material/link_off:")  # names from the link are the user's text
+
+
 def draw_form() -> None:
-    """The settings, in the sidebar. Start is on top, so it is always in view."""
-    d = config_values(DEFAULTS)
+    """The settings, in the sidebar, generated from `options.SETTINGS`: only those that apply to the chosen
+    task and cell are shown. Start is on top, so it is always in view."""
     sidebar = st.sidebar
+    _migrate_link()
     sidebar.button(":material/play_arrow: Start training", type="primary", on_click=start_from_form, width="stretch", key="start")
     if st.session_state.get("train_error"):
         sidebar.error(plain(st.session_state["train_error"]), icon=":material/warning:")
     sidebar.selectbox("Start from a preset", list(PRESETS), index=None, key="preset", on_change=_apply_preset,
                       placeholder="Pick an experiment...", help="Fills in the settings below; nothing starts until you press Start.")
-
-    with sidebar.expander("Task and data", expanded=True):
-        task_names = [n for n in TASK_TITLES if n in tasks.TASKS]
-        task = st.selectbox("Task", task_names, key="task", bind="query-params", on_change=_task_changed,
-                            **_index("task", task_names, d["task"]),
-                            help="; ".join(f"{name}: {title}" for name, title in TASK_TITLES.items()))
-        st.caption(TASK_TITLES.get(task, ""))
-        datasets = dataset_options(task)
-        current = st.session_state.get("dataset") or st.query_params.get("dataset")
-        if current not in datasets:  # a link or an earlier choice named another task's data
-            st.session_state["dataset"] = datasets[0]
-        st.selectbox("Dataset", datasets, key="dataset", bind="query-params",
-                     help="Built-in data first, then your uploads (add text on the Data page).")
-
-    with sidebar.expander("Architecture", expanded=True):
-        st.segmented_control("Recurrent cell", ARCHITECTURES, key="arch", bind="query-params", required=True, **({} if "arch" in st.session_state else {"default": d["arch"]}))
-        st.select_slider("Hidden units", HIDDEN_SIZES, key="hidden", bind="query-params",
-                         **_value("hidden", _nearest(HIDDEN_SIZES, d["hidden"])))
-        st.number_input("Layers", 1, 4, key="layers", bind="query-params", **_value("layers", d["layers"]))
-        st.select_slider("Embedding size", EMBEDDING_SIZES, key="embedding", bind="query-params",
-                         **_value("embedding", _nearest(EMBEDDING_SIZES, d["embedding"])))
-        if st.session_state.get("layers", 1) > 1:
-            st.slider("Dropout between layers", 0.0, 0.8, step=0.05, key="dropout", bind="query-params",
-                      **_value("dropout", d["dropout"]))
-        init = st.selectbox("Initialisation", INITS, key="init", bind="query-params",
-                            **_index("init", list(INITS), d["init"]))
-        st.caption(INIT_HELP.get(init, ""))
-        if st.session_state.get("init") == "spectral" and st.session_state.get("arch") != "esn":  # esn: its own ρ below
-            st.slider("Spectral radius ρ of W_hh", 0.1, 3.0, step=0.05, key="rho", bind="query-params",
-                      **_value("rho", d["rho"]))
-        st.radio("Backend", ["fused", "scratch"], key="backend", bind="query-params", horizontal=True,
-                 **_index("backend", ["fused", "scratch"], d["backend"]),
-                 help="fused: torch's nn.RNN/LSTM/GRU kernels (fast). scratch: the textbook cells in Python "
-                      "(2-3x slower), which also record gate statistics.")
-
-    if st.session_state.get("arch") == "esn":
-        with sidebar.expander("Echo state reservoir", expanded=True):
-            esn_settings.draw(d, _value)
-
-    if task in ATTENTION_CHOICES:
-        with sidebar.expander("Decoder", expanded=True):
-            st.selectbox("Attention", ATTENTION_CHOICES[task], key="attention", bind="query-params",
-                         **_index("attention", ATTENTION_CHOICES[task], "none"))
-            st.slider("Teacher forcing", 0.0, 1.0, step=0.05, key="teacher_forcing", bind="query-params",
-                      **_value("teacher_forcing", d["teacher_forcing"]),
-                      help="How often the decoder is fed the true previous token while training (1 = always).")
-            st.number_input("Beam width at evaluation", 1, 20, key="beam", bind="query-params", **_value("beam", d["beam"]))
-
-    with sidebar.expander("Training", expanded=False):
-        st.selectbox("Optimiser", OPTIMIZERS, key="optimizer", bind="query-params",
-                     **_index("optimizer", list(OPTIMIZERS), d["optimizer"]))
-        st.number_input("Learning rate", min_value=1e-5, max_value=10.0, format="%.4g", step=1e-3, key="lr",
-                        bind="query-params", **_value("lr", d["lr"]))
-        st.number_input("Steps", min_value=1, max_value=200_000, step=100, key="steps", bind="query-params",
-                        **_value("steps", d["steps"]))
-        st.select_slider("Batch size", BATCH_SIZES, key="batch", bind="query-params", **_value("batch", d["batch"]))
-        st.select_slider("Sequence length (truncated BPTT)", SEQ_LENS, key="seq_len", bind="query-params",
-                         **_value("seq_len", _nearest(SEQ_LENS, d["seq_len"])))
-        st.number_input("Measure gradient flow and sample every N steps", min_value=1, max_value=10_000, step=5,
-                        key="eval_every", bind="query-params", **_value("eval_every", d["eval_every"]))
-        st.number_input("Seed", min_value=0, max_value=2**31 - 1, key="seed", bind="query-params", **_value("seed", d["seed"]))
-        devices = ["auto", "cpu"] + (["cuda"] if torch.cuda.is_available() else [])
-        st.selectbox("Device", devices, key="device", bind="query-params", **_index("device", devices, d["device"]))
-        st.text_input("Run name (optional)", key="run_name", placeholder="derived from the settings")
-
-    with sidebar.expander("Gradient clipping", expanded=True):
-        st.segmented_control("Clip", CLIP_MODES, key="clip", bind="query-params", required=True,
-                             **({} if "clip" in st.session_state else {"default": d["clip"]}),
-                             help="none: no clipping. norm: rescale the whole gradient when its norm is above the "
-                                  "threshold. value: clamp every element to ±threshold.")
-        if st.session_state.get("clip", d["clip"]) != "none":
-            st.number_input("Threshold", min_value=1e-4, max_value=1e6, format="%.4g", step=0.25, key="clip_at",
-                            bind="query-params", **_value("clip_at", d["clip_at"]),
-                            help="by norm: the largest allowed global norm ‖g‖. by value: the largest |g_i| of any element.")
-        st.caption("You can also change clipping while a run trains.")
+    cfg = _form_config()  # the widgets' values as this rerun starts; kept up to date as each is drawn
+    for group in options.GROUPS:
+        rows = [s for s in options.SETTINGS if s.group == group and s.widget]
+        if not any(options.applies(s, cfg) for s in rows):
+            continue
+        with sidebar.expander(group, expanded=EXPANDED.get(group, True)):
+            if group in GROUP_NOTES and group != "Gradient clipping":
+                st.caption(GROUP_NOTES[group])
+            for s in rows:
+                if not options.applies(s, cfg):  # read after the widgets above: they may change what applies
+                    continue
+                if s.path == "task.name":
+                    names = list(TASK_SPECS)
+                    st.selectbox(s.label, names, key="task", bind="query-params", on_change=_task_changed,
+                                 **_index("task", names, DEFAULTS.task.name),
+                                 help="; ".join(f"{name}: {spec.title}" for name, spec in TASK_SPECS.items()))
+                    task = st.session_state.get("task", DEFAULTS.task.name)
+                    st.caption(TASK_SPECS[task].title if task in TASK_SPECS else "")
+                else:
+                    _widget(s, cfg)
+                if st.session_state.get(s.url_key) is not None:
+                    s.set(cfg, st.session_state[s.url_key])
+                if s.path == "model.init":
+                    st.caption(INIT_HELP.get(st.session_state.get("init", DEFAULTS.model.init), ""))
+            if group == "Gradient clipping":
+                st.caption(GROUP_NOTES[group])
+            if group == "Training":
+                st.text_input("Run name (optional)", key="run_name", placeholder="derived from the settings")

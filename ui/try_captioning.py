@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from playground import imaging
-from playground.checkpoint import Loaded
+from playground.viz import imaging
+from playground.runs.checkpoint import Loaded
 from playground.config import ConfigError
 from playground.data import scenes
 from playground.data.errors import DataError

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from playground.checkpoint import Loaded
+from playground.runs.checkpoint import Loaded
 from playground.config import ConfigError
 from playground.data.errors import DataError
 from playground.data.pairs import GENERATED
-from playground.seq2seq_charts import attention_heatmap
+from playground.viz.seq2seq_charts import attention_heatmap
 from playground.tasks.translation import MAX_BEAM
 
 from .plot import plot

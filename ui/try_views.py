@@ -1,7 +1,7 @@
-"""The Try page's view for each task that decodes an answer instead of sampling text: one place maps a
-loaded model's task name to the module that draws it (each module has `draw(loaded)`)."""
+"""The Try page's view for each way a task's model is put to work (`TaskSpec.try_view`) beyond sampling
+text: one place maps a view to the module that draws it (each module has `draw(loaded)`)."""
 from __future__ import annotations
 
 from . import try_captioning, try_translation
 
-VIEWS = {"translation": try_translation, "captioning": try_captioning}
+VIEWS = {"translate": try_translation, "caption": try_captioning}

@@ -31,11 +31,6 @@ def ordinal(n: int) -> str:
     return f"{n}{suffix}"
 
 
-def two_digit_year(year: int) -> int:
-    """The century a two-digit year means in this dataset: 50-99 -> 19xx, 00-49 -> 20xx."""
-    return 1900 + year if year >= 50 else 2000 + year
-
-
 # Numeric formats are day first ("3/03/98" is 3 March). {wd}/{mon} are names, {Wd}/{Mon} capitalised.
 DATE_FORMATS = [
     "{wd} {d} {month} {yyyy}",  # tuesday 3 march 1998

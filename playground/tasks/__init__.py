@@ -1,19 +1,32 @@
-"""Tasks: each knows its data, its batches, its metrics and how to show a sample."""
+"""Tasks: each knows its data, its batches, its metrics and how to show a sample, and describes itself
+(`Task.about`, a TaskSpec). The registry: one line per task."""
 from __future__ import annotations
 
 from ..config import ConfigError, TaskConfig, TrainConfig
-from .base import HIGHER_IS_BETTER, Task
+from .base import Task
 from .captioning import CaptioningTask
 from .char import CharTask
 from .memory import MEMORY_TASKS
+from .spec import GENERIC_SETTINGS, MetricSpec, TaskSpec
 from .translation import TranslationTask
 
 TASKS: dict[str, type[Task]] = {"char": CharTask, "captioning": CaptioningTask, "translation": TranslationTask,
                                 **MEMORY_TASKS}  # adding, temporal-order, copy
+TASK_SPECS: dict[str, TaskSpec] = {name: task.about for name, task in TASKS.items()}
 
-# Short units for headline metrics in tables and progress lines.
-METRIC_UNITS = {"bits_per_char": "bpc", "val_loss": "loss", "exact_match": "exact", "accuracy": "acc", "mse": "mse",
-                "token_accuracy": "tok acc", "bleu": "BLEU", "chrf": "chrF"}
+
+def task_spec(name: str) -> TaskSpec:
+    """The spec of task `name`; an unknown name is a clear ConfigError."""
+    try:
+        return TASK_SPECS[name]
+    except KeyError:
+        raise ConfigError(f"unknown task {name!r}; available: {', '.join(TASKS)}") from None
+
+
+def metric_spec(task: str, metric: str) -> MetricSpec | None:
+    """What `metric` means for `task` (unit, direction, chance), or None when either is unknown."""
+    spec = TASK_SPECS.get(task)
+    return spec.metric(metric) if spec else None
 
 
 def build(cfg: TaskConfig, state: dict | None = None, train: TrainConfig | None = None) -> Task:
@@ -29,4 +42,5 @@ def build(cfg: TaskConfig, state: dict | None = None, train: TrainConfig | None 
     return task
 
 
-__all__ = ["build", "Task", "TASKS", "HIGHER_IS_BETTER", "METRIC_UNITS"]
+__all__ = ["build", "Task", "TASKS", "TASK_SPECS", "task_spec", "metric_spec", "TaskSpec", "MetricSpec",
+           "GENERIC_SETTINGS"]

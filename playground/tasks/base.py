@@ -6,14 +6,23 @@ from typing import Iterator
 import torch
 
 from ..models import SequenceModel
+from .spec import TaskSpec
 
 
 class Task:
     name: str = ""  # the TaskConfig.name that selects this task
+    about: TaskSpec  # what the task says about itself (title, metrics, settings, ...): pages and the CLI read it
     carries_state: bool = False  # True: the trainer carries (detached) recurrent state across batches
-    allows_bidirectional: bool = False  # False when reading right-to-left would see the answer
-    headline_metric: str = "val_loss"  # the metric Compare sorts by; lower is better unless listed in HIGHER_IS_BETTER
-    loss_unit: str = "nats per target token (cross-entropy)"  # what the training and validation loss measure
+    headline_metric: str = "val_loss"  # set from `about.headline`: the metric a run is judged by
+    default_dataset: str = ""  # set from `about.default_dataset`
+    loss_unit: str = "the task's loss"  # set from `about.loss.unit`: what the training and validation loss measure
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        about = cls.__dict__.get("about")
+        if about is not None:  # the trainer, the lab, the pretrained recipes and charts read these names
+            cls.headline_metric, cls.default_dataset, cls.loss_unit = about.headline, about.default_dataset, \
+                about.loss.unit
 
     @property
     def spec(self) -> dict:
@@ -56,5 +65,3 @@ class Task:
         """What a checkpoint must keep to rebuild the task without its data (a vocabulary, say)."""
         return {}
 
-
-HIGHER_IS_BETTER = {"accuracy", "exact_match", "token_accuracy", "bleu", "chrf", "word_accuracy", "colour_attention"}

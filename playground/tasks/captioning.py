@@ -26,6 +26,7 @@ from ..models import SequenceModel
 from ..models.inference import evaluating
 from ..models.caption_search import beam_search, greedy
 from .base import Task
+from .spec import MetricSpec, TaskSpec
 from .sequence_metrics import corpus_bleu, exact_match, token_accuracy
 
 MAX_WORDS = 4 * sc.MAX_SHAPES + 2 * (sc.MAX_SHAPES - 1)  # "a small red circle" per shape, "left of" between
@@ -57,11 +58,29 @@ def decode(model, images: torch.Tensor, beam: int = 1):
     return greedy(model, images) if beam == 1 else beam_search(model, images, beam)
 
 
+SPEC = TaskSpec(
+    name="captioning", title="image captioning",
+    metrics=(MetricSpec("val_loss", "validation loss", "nats per word (cross-entropy)", False, chance_key="uniform_loss"),
+             MetricSpec("exact_match", "exact match", "share of captions exactly right", True, chance=0.0, solved=0.95),
+             MetricSpec("word_accuracy", "word accuracy", "share of words right", True),
+             MetricSpec("bleu", "BLEU", "BLEU (0-100)", True),
+             MetricSpec("colour_attention", "colour attention", "share of colour words attended right", True)),
+    headline="exact_match",
+    settings={"task.dataset": "Dataset", "task.data_seed": "Seed of the held-out scenes", "task.scene_shapes": "Shapes per scene",
+              "task.scene_colours": "Colours", "task.scene_noise": "Pixel noise", "task.image_size": "Image size",
+              "task.test_scenes": "Held-out scenes", "model.attention": "Attention", "model.decoder_arch": "Decoder cell",
+              "train.teacher_forcing": "Teacher forcing", "train.beam": "Beam width at evaluation"},
+    datasets=lambda: list(sc.PRESETS), default_dataset="shapes2",  # the preset used when a run names no dataset
+    attention=("none", "soft"),
+    race_entrants=(("lstm", "none", False), ("lstm", "soft", False)),
+    sample_heading="A held-out scene captioned at step {step}", sample_caption="caption = or ≠ the scene's own",
+    try_view="caption")
+
+
 class CaptioningTask(Task):
     name = "captioning"
+    about = SPEC
     carries_state = False
-    headline_metric = "exact_match"
-    default_dataset = "shapes2"  # the preset used when a run names no dataset
 
     def __init__(self, cfg: TaskConfig, state: dict | None = None) -> None:
         """With `state` (from a checkpoint) the vocabulary and scene settings are the saved ones."""
@@ -161,7 +180,7 @@ class CaptioningTask(Task):
                 words += count
                 predictions += [self.vocab.decode(d.ids) for d in decode(model, batch["images"], beam)]
         metrics = {"val_loss": loss_sum / max(words, 1), **caption_scores(predictions, [s.caption for s in scenes]),
-                   "eval_scenes": len(scenes)}
+                   "eval_scenes": len(scenes), "uniform_loss": math.log(len(self.vocab))}
         if getattr(model, "uses_attention", False):
             metrics["colour_attention"] = self.colour_attention_hits(model, scenes)["named"]
         return metrics

@@ -15,7 +15,23 @@ from ..data.vocab import Vocabulary
 from ..models import SequenceModel
 from ..models.inference import evaluating
 from ..paths import datasets_dir
+from ..data.uploads import dataset_choices
 from .base import Task
+from .spec import MetricSpec, TaskSpec
+
+SPEC = TaskSpec(
+    name="char", title="character-level text generation",
+    metrics=(MetricSpec("val_loss", "validation loss", "nats per character (cross-entropy)", False, chance_key="uniform_loss"),
+             MetricSpec("bits_per_char", "bits per character", "bpc", False, chance_key="uniform_bits_per_char",
+                        charted=False)),
+    headline="bits_per_char",
+    settings={"task.dataset": "Dataset", "train.seq_len": "Truncated-BPTT window (characters)", "task.data_path": "Text file", "task.max_upload_bytes": "Largest file accepted (bytes)",
+              "task.val_fraction": "Held-out share of the text", "task.max_chars": "Keep only the first N characters",
+              "train.sample_length": "Sample length (characters)", "train.sample_temperature": "Sample temperature"},
+    datasets=dataset_choices, default_dataset="tiny", race_entrants=(("rnn-tanh", "none", False), ("lstm", "none", False),
+                                                                   ("gru", "none", False)),
+    sample_heading="What the model writes at step {step}", sample_caption="sampled at temperature {temperature}",
+    try_view="sample", try_controls=("temperature", "prime", "length"), stream_label="characters")
 
 
 def load_text(cfg: TaskConfig) -> str:
@@ -40,9 +56,8 @@ def uploaded_datasets() -> list[str]:
 
 class CharTask(Task):
     name = "char"
+    about = SPEC
     carries_state = True
-    headline_metric = "bits_per_char"
-    loss_unit = "nats per character (cross-entropy)"
 
     def __init__(self, cfg: TaskConfig, state: dict | None = None, text: str | None = None) -> None:
         """With `state` (from a checkpoint) the vocabulary is fixed and the text is loaded lazily."""
@@ -94,6 +109,7 @@ class CharTask(Task):
             "vocab_size": len(self.vocab),
             "uniform_loss": math.log(len(self.vocab)),
             "uniform_bits_per_char": math.log2(len(self.vocab)),
+            "uniform_loss": math.log(len(self.vocab)),  # guessing uniformly over the vocabulary, in nats
         }
 
     # -- batches (truncated BPTT: B parallel streams read left to right) -----------------------
@@ -146,6 +162,7 @@ class CharTask(Task):
             "val_loss": loss,
             "bits_per_char": loss / math.log(2),
             "uniform_bits_per_char": math.log2(len(self.vocab)),
+            "uniform_loss": math.log(len(self.vocab)),  # guessing uniformly over the vocabulary, in nats
             "eval_characters": count,
         }
 

@@ -30,15 +30,35 @@ from ..data.errors import DataError
 from ..models import SequenceModel
 from ..models.inference import evaluating
 from .base import Task
+from .spec import MetricSpec, TaskSpec
+
+# What every long-memory task's settings are and mean (T is the run's sequence length).
+MEMORY_SETTINGS = {"train.seq_len": "T (sequence length)", "task.data_seed": "Seed of the held-out set",
+                   "task.test_sequences": "Held-out sequences per T", "train.stop_when_solved": "Stop when solved"}
+MEMORY_ENTRANTS = (("rnn-tanh", "none", False), ("lstm", "none", False), ("esn", "none", False))
+
+
+def memory_spec(name: str, title: str, metrics: tuple[MetricSpec, ...], embeds_inputs: bool = True,
+                **settings: str) -> TaskSpec:
+    return TaskSpec(name=name, title=title, metrics=metrics, headline=metrics[1].name, embeds_inputs=embeds_inputs,
+                    generates_sequences=True,
+                    settings={**MEMORY_SETTINGS, **settings}, bidirectional=True, race_entrants=MEMORY_ENTRANTS,
+                    sample_heading="A held-out sequence and the model's answer at step {step}",
+                    stream_label="time steps")
 
 DEFAULT_SEQ_LEN = TrainConfig().seq_len  # the T of samples and descriptions when no run settings were given
 
 
 class MemoryTask(Task):
     carries_state = False  # every sequence is a fresh example
-    allows_bidirectional = True  # the label depends on the whole sequence; reading it backwards sees no answer
+    # (about.bidirectional: the label depends on the whole sequence; reading it backwards sees no answer)
     min_seq_len = 2
     solved_threshold = 0.0  # the held-out metric a model must reach to count as having solved the task
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        if "about" in cls.__dict__:
+            cls.solved_threshold = cls.about.headline_metric.solved
 
     def __init__(self, cfg: TaskConfig, state: dict | None = None) -> None:
         """With `state` (from a checkpoint) samples use the T the model was trained on."""
@@ -135,9 +155,12 @@ class MemoryTask(Task):
 
 class AddingTask(MemoryTask):
     name = "adding"
-    headline_metric = "mse"
-    loss_unit = "squared error of the predicted sum (MSE)"
-    solved_threshold = 0.01  # MSE; about 6% of chance (1/6): both marked values are read to about +-0.07
+    # solved: MSE 0.01, about 6% of chance (1/6): both marked values are read to about +-0.07
+    about = memory_spec("adding", "long memory: add two marked numbers (MSE)", (
+        MetricSpec("val_loss", "validation loss", "squared error of the predicted sum (MSE)", False, chance=1 / 6,
+                   chance_key="chance"),
+        MetricSpec("mse", "mean squared error", "MSE", False, chance=1 / 6, chance_key="chance", solved=0.01)),
+        embeds_inputs=False)  # (value, marker) vectors
 
     @property
     def spec(self) -> dict:
@@ -176,8 +199,10 @@ class AddingTask(MemoryTask):
 
 class TemporalOrderTask(MemoryTask):
     name = "temporal-order"
-    headline_metric = "accuracy"
-    solved_threshold = 0.95  # accuracy
+    about = memory_spec("temporal-order", "long memory: classify the order of hidden markers", (
+        MetricSpec("val_loss", "validation loss", "nats per sequence (cross-entropy)", False),
+        MetricSpec("accuracy", "accuracy", "share of orders right", True, chance=0.25, chance_key="chance",
+                   solved=0.95)), **{"task.markers": "Markers to order (2 = 4 classes, 3 = 8)"})
     SYMBOLS = ("a", "b", "c", "d", "X", "Y", "B", "E")  # noise a-d, markers X and Y, start B, end E
     NOISE_SYMBOLS, MARKER, START, END = 4, 4, 6, 7  # a-d are noise; X = 4, Y = 5
     # where the markers hide, as fractions of T (Hochreiter & Schmidhuber's 6a and 6b at T=100)
@@ -234,8 +259,10 @@ class TemporalOrderTask(MemoryTask):
 
 class CopyTask(MemoryTask):
     name = "copy"
-    headline_metric = "accuracy"
-    solved_threshold = 0.95  # accuracy of the recalled symbols
+    about = memory_spec("copy", "long memory: repeat the first symbols at the end", (
+        MetricSpec("val_loss", "validation loss", "nats per recalled symbol (cross-entropy)", False),
+        MetricSpec("accuracy", "accuracy", "share of recalled symbols right", True, chance=0.125, chance_key="chance",
+                   solved=0.95)), **{"task.copy_length": "Symbols to copy"})
     ALPHABET = 8  # symbols 0-7 to remember; 8 = blank, 9 = the delimiter that asks for the recall
     BLANK, DELIMITER = 8, 9
 

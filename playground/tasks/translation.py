@@ -31,6 +31,7 @@ from ..models.decoding import Hypothesis, beam_search, greedy
 from ..paths import datasets_dir
 from . import sequence_metrics
 from .base import Task
+from .spec import MetricSpec, TaskSpec
 
 MAX_BEAM = 20  # wider beams cost time and rarely change a toy's answer
 DECODE_SLACK = 10  # free-running outputs may run this many tokens past the longest training target
@@ -95,12 +96,36 @@ def attention_text(source_tokens: list[str], output_tokens: list[str], weights: 
     return "\n".join(lines)
 
 
+def translation_datasets() -> list[str]:
+    """The generated pair datasets, then the pair files uploaded through the app."""
+    return list(GENERATED) + list(uploaded_pair_files())
+
+
+SPEC = TaskSpec(
+    name="translation", title="translation (sequence to sequence)",
+    metrics=(MetricSpec("val_loss", "validation loss", "nats per target token (cross-entropy)", False),
+             MetricSpec("exact_match", "exact match", "share of outputs exactly right", True, chance=0.0, solved=0.95),
+             MetricSpec("token_accuracy", "token accuracy", "share of tokens right", True),
+             MetricSpec("bleu", "BLEU", "BLEU (0-100)", True),
+             MetricSpec("chrf", "chrF", "chrF (0-100)", True)),
+    headline="exact_match",
+    settings={"task.dataset": "Dataset", "task.data_path": "Pair file", "task.max_upload_bytes": "Largest file accepted (bytes)", "task.val_fraction": "Held-out share of the pairs",
+              "task.pairs": "Pairs to generate", "task.data_seed": "Data seed", "task.tokenization": "Tokens",
+              "task.max_len": "Longest pair kept (tokens)", "model.attention": "Attention",
+              "model.decoder_arch": "Decoder cell", "train.teacher_forcing": "Teacher forcing",
+              "train.beam": "Beam width at evaluation"},
+    datasets=translation_datasets, default_dataset="dates",  # what `--task translation` trains on without --dataset
+    attention=("none", "bahdanau", "luong-dot", "luong-general"),
+    bidirectional=True,  # the whole source is known before the first output token
+    race_entrants=(("gru", "none", False), ("gru", "bahdanau", False), ("lstm", "luong-general", True)),
+    sample_heading="A held-out sentence translated at step {step}", sample_caption="decoded with beam width {beam}",
+    try_view="translate")
+
+
 class TranslationTask(Task):
     name = "translation"
-    default_dataset = "dates"  # what `--task translation` trains on without --dataset or --data
+    about = SPEC
     carries_state = False
-    allows_bidirectional = True  # the whole source is known before the first output token
-    headline_metric = "exact_match"
 
     def __init__(self, cfg: TaskConfig, state: dict | None = None) -> None:
         """With `state` (from a checkpoint) vocabularies are fixed and the data is loaded only if asked for."""

@@ -23,11 +23,11 @@ def tiny_config(arch: str = "lstm", steps: int = 30, **train) -> RunConfig:
 
 
 def open_page(page: str, query: dict | None = None, timeout: float = 60) -> AppTest:
-    """The app routed to `page` (e.g. "pages/train.py"), with URL parameters `query`."""
+    """The app routed to `page` (e.g. "views/train.py"), with URL parameters `query`."""
     at = AppTest.from_file(str(APP), default_timeout=timeout)
     at.run()
     at.query_params.update(query or {})
-    if page != "pages/home.py":
+    if page != "views/home.py":
         at.switch_page(page)
     return at.run()
 

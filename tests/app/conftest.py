@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from playground import jobs, runner
+from playground.runs import jobs, runner
 from playground.config import ModelConfig, RunConfig, TaskConfig, TrainConfig
-from playground.store import LIVE, RunStore
+from playground.runs.store import LIVE, RunStore
 
 from app_helpers import tiny_config
 

@@ -5,8 +5,8 @@ import math
 import numpy as np
 import plotly.graph_objects as go
 
-from playground import charts
-from playground.series import as_array, downsample_indices, robust_upper, smooth
+from playground.viz import charts
+from playground.viz.series import as_array, downsample_indices, robust_upper, smooth
 
 
 def test_as_array_turns_none_nan_and_inf_into_gaps():

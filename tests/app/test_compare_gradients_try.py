@@ -3,16 +3,16 @@ checkpoints that are not ours; a race needs two architectures."""
 import io
 import zipfile
 
-from playground import export
-from playground.race import Entrant
-from playground.store import RunStore
+from playground.runs import export
+from playground.experiments.race import Entrant
+from playground.runs.store import RunStore
 
 from app_helpers import no_exception, open_page, texts
 
 
 def test_compare_shows_two_runs_side_by_side(populated):
     runs = [populated["lstm"], populated["rnn-tanh"]]
-    at = open_page("pages/compare.py", query={"runs": runs})
+    at = open_page("views/compare.py", query={"runs": runs})
     no_exception(at)
     table = at.dataframe[0].value
     assert list(table["architecture"]) == ["lstm", "rnn-tanh"]
@@ -23,7 +23,7 @@ def test_compare_shows_two_runs_side_by_side(populated):
 
 
 def test_gradients_fits_a_decay_rate_per_run(populated):
-    at = open_page("pages/gradients.py", query={"runs": [populated["lstm"], populated["rnn-tanh"]]})
+    at = open_page("views/gradients.py", query={"runs": [populated["lstm"], populated["rnn-tanh"]]})
     no_exception(at)
     table = at.dataframe[0].value
     assert set(table["run"].str.split(" · ").str[0]) == {"lstm 1x16 on char:tiny", "rnn-tanh 1x16 on char:tiny"}
@@ -32,7 +32,7 @@ def test_gradients_fits_a_decay_rate_per_run(populated):
 
 
 def test_try_generates_coloured_text_from_a_run(populated):
-    at = open_page("pages/try.py", query={"model": f"run:{populated['lstm']}", "length": "40"})
+    at = open_page("views/try.py", query={"model": f"run:{populated['lstm']}", "length": "40"})
     no_exception(at)
     next(b for b in at.button if "Generate" in b.label).click().run()
     no_exception(at)
@@ -41,7 +41,7 @@ def test_try_generates_coloured_text_from_a_run(populated):
 
 
 def test_try_refuses_a_zip_that_is_not_a_checkpoint(populated):
-    at = open_page("pages/try.py")
+    at = open_page("views/try.py")
     fake = io.BytesIO()
     with zipfile.ZipFile(fake, "w") as archive:
         archive.writestr("notes.txt", "hello")
@@ -56,7 +56,7 @@ def test_try_refuses_a_zip_that_is_not_a_checkpoint(populated):
 
 def test_a_downloaded_checkpoint_loads_again_on_try(populated):
     raw = export.checkpoint_zip(RunStore(), populated["lstm"])
-    at = open_page("pages/try.py")
+    at = open_page("views/try.py")
     at.file_uploader(key="checkpoint_upload").set_value(("my-run.zip", raw, "application/zip"))
     at.run()
     no_exception(at)
@@ -65,8 +65,8 @@ def test_a_downloaded_checkpoint_loads_again_on_try(populated):
 
 
 def test_a_race_needs_two_architectures(home):
-    at = open_page("pages/compare.py")
-    at.multiselect(key="race_archs").set_value([Entrant("lstm")])
+    at = open_page("views/compare.py")
+    at.multiselect(key="race_archs-char").set_value([Entrant("lstm")])
     next(b for b in at.button if "Start the race" in b.label).click().run()
     no_exception(at)
     assert "at least two entrants" in texts(at.error)
@@ -75,11 +75,13 @@ def test_a_race_needs_two_architectures(home):
 
 def test_a_translation_race_pits_attention_against_none(home):
     """Issue 4's race: GRU without attention vs GRU + Bahdanau vs bidirectional LSTM + Luong, one form."""
-    at = open_page("pages/compare.py")
+    at = open_page("views/compare.py")
     at.selectbox(key="race_task").set_value("translation").run()
     racers = [Entrant("gru"), Entrant("gru", "bahdanau"), Entrant("lstm", "luong-general", True)]
-    at.multiselect(key="race_archs").set_value(racers)
-    at.selectbox(key="race_dataset").set_value("dates")
+    # switching the task starts from the translation entrants (issue 9: it used to keep the char racers)
+    assert at.multiselect(key="race_archs-translation").value == racers
+    at.multiselect(key="race_archs-translation").set_value(racers)
+    at.selectbox(key="race_dataset-translation").set_value("dates")
     at.select_slider(key="race_hidden").set_value(16)
     at.number_input(key="race_steps").set_value(10)
     next(b for b in at.button if "Start the race" in b.label).click().run()

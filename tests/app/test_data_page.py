@@ -12,7 +12,7 @@ def upload(at, name: str, content: bytes):
 
 
 def test_a_good_upload_is_saved_described_and_offered_on_train(home):
-    at = upload(open_page("pages/data.py"), "My Novel.txt", GOOD)
+    at = upload(open_page("views/data.py"), "My Novel.txt", GOOD)
     no_exception(at)
     assert "Saved **My Novel.txt** as dataset `my-novel`" in texts(at.success)
     assert at.selectbox(key="dataset").value == "my-novel"
@@ -21,7 +21,7 @@ def test_a_good_upload_is_saved_described_and_offered_on_train(home):
     assert metrics["Characters"] == f"{len(GOOD):,}"
     assert metrics["Vocabulary V"] == str(len(set(GOOD.decode())))
 
-    train = open_page("pages/train.py")
+    train = open_page("views/train.py")
     assert "my-novel" in train.selectbox(key="dataset").options
 
 
@@ -34,14 +34,14 @@ def test_a_good_upload_is_saved_described_and_offered_on_train(home):
     ("huge.txt", b"a" * 20_000_001, "the limit is 20.0 MB"),
 ])
 def test_a_bad_upload_gets_a_clear_message_and_is_not_saved(home, name, content, message):
-    at = upload(open_page("pages/data.py"), name, content)
+    at = upload(open_page("views/data.py"), name, content)
     no_exception(at)
     assert message in texts(at.error)
     assert not list((home / "datasets").glob("*.txt"))
 
 
 def test_a_second_upload_with_the_same_name_never_overwrites_the_first(home):
-    at = upload(open_page("pages/data.py"), "notes.txt", GOOD)
+    at = upload(open_page("views/data.py"), "notes.txt", GOOD)
     at = upload(at, "notes.txt", GOOD.upper())
     no_exception(at)
     assert sorted(p.name for p in (home / "datasets").glob("*.txt")) == ["notes-2.txt", "notes.txt"]

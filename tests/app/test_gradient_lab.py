@@ -1,8 +1,8 @@
 """The Gradients page's experiments: flow at initialisation, clipping twins, the memory sweep, gate watch."""
 import json
 
-from playground import lab
-from playground.store import RunStore
+from playground.experiments import lab
+from playground.runs.store import RunStore
 
 from app_helpers import no_exception, open_page, run_until, texts
 
@@ -18,7 +18,7 @@ def chart_titled(at, title: str) -> dict:
 
 
 def test_every_tab_renders_on_an_empty_store(home):
-    at = open_page("pages/gradients.py")
+    at = open_page("views/gradients.py")
     no_exception(at)
     assert [tab.label for tab in at.tabs] == TABS
     assert "No twins yet" in texts(at.info) and "No sweeps yet" in texts(at.info)
@@ -26,7 +26,7 @@ def test_every_tab_renders_on_an_empty_store(home):
 
 
 def test_flow_at_init_draws_two_architectures_beside_theory(home):
-    at = open_page("pages/gradients.py")
+    at = open_page("views/gradients.py")
     at.multiselect(key="flow_archs").set_value(["rnn-tanh", "gru"])
     at.slider(key="flow_rho").set_value(0.8)
     at.number_input(key="flow_T").set_value(40)
@@ -41,13 +41,13 @@ def test_flow_at_init_draws_two_architectures_beside_theory(home):
 
 
 def test_fused_runs_say_how_to_get_gate_statistics(populated):
-    at = open_page("pages/gradients.py")
+    at = open_page("views/gradients.py")
     no_exception(at)
     assert "train it again with Architecture → Backend: **scratch**" in texts(at.info)
 
 
 def test_clipping_twins_start_three_runs_that_finish_with_a_summary(home):
-    at = open_page("pages/gradients.py")
+    at = open_page("views/gradients.py")
     for key, value in {"twins_hidden": 8, "twins_steps": 30, "twins_seq_len": 10}.items():
         at.number_input(key=key).set_value(value)
     next(b for b in at.button if "Start the twins" in b.label).click().run()
@@ -73,7 +73,7 @@ def test_clipping_twins_start_three_runs_that_finish_with_a_summary(home):
 
 
 def test_a_memory_sweep_of_two_cells_finishes_and_is_plotted(home):
-    at = open_page("pages/gradients.py")
+    at = open_page("views/gradients.py")
     at.multiselect(key="sweep_archs").set_value(["lstm"])
     at.text_input(key="sweep_T").set_value("8, 12")
     at.number_input(key="sweep_steps").set_value(10)
@@ -89,7 +89,7 @@ def test_a_memory_sweep_of_two_cells_finishes_and_is_plotted(home):
 
 
 def test_a_bad_list_of_sequence_lengths_is_a_message_not_a_traceback(home):
-    at = open_page("pages/gradients.py")
+    at = open_page("views/gradients.py")
     at.text_input(key="sweep_T").set_value("10, long")
     next(b for b in at.button if "Start the sweep" in b.label).click().run()
     no_exception(at)
@@ -98,7 +98,7 @@ def test_a_bad_list_of_sequence_lengths_is_a_message_not_a_traceback(home):
 
 
 def test_the_train_form_starts_an_echo_state_network_on_a_memory_task(home):
-    at = open_page("pages/train.py", query={"task": "adding", "arch": "esn", "leak": "0.2", "steps": "20",
+    at = open_page("views/train.py", query={"task": "adding", "arch": "esn", "leak": "0.2", "steps": "20",
                                             "eval_every": "10", "seq_len": "16", "hidden": "32"})
     no_exception(at)
     assert "Leak rate" in [s.label for s in at.slider]

@@ -11,8 +11,10 @@ import zipfile
 import pytest
 import torch
 
-from playground import cli, export, runner
-from playground.store import RunStore
+from playground import cli
+
+from playground.runs import export, runner
+from playground.runs.store import RunStore
 
 from app_helpers import no_exception, open_page, texts, tiny_config
 
@@ -90,7 +92,7 @@ def _imported_entries(home) -> list[str]:
 
 
 def test_every_bad_zip_is_a_clear_message_on_try_and_leaves_nothing(home, good_zip):
-    at = open_page("pages/try.py")
+    at = open_page("views/try.py")
     before = list(at.selectbox(key="model").options)
     for name, (raw, words) in _cases(good_zip).items():
         at.file_uploader(key="checkpoint_upload").set_value((f"{name}.zip", raw, "application/zip"))
@@ -111,7 +113,7 @@ def test_a_damaged_imported_folder_is_skipped_and_reported(home, good_zip):
     broken = home / "imported" / "broken"
     broken.mkdir()
     (broken / "config.json").write_text(json.dumps({"format": "sequence-playground/1", "config": None}))
-    at = open_page("pages/try.py")
+    at = open_page("views/try.py")
     no_exception(at)
     assert "Skipped damaged uploaded checkpoints" in texts(at.warning) and "broken" in texts(at.warning)
     assert f"uploaded · {name}" in at.selectbox(key="model").options
@@ -135,10 +137,10 @@ def test_pages_survive_a_damaged_live_row(populated):
     try:
         with sqlite3.connect(store.path) as db:
             db.execute("UPDATE runs SET status = 'running', pid = 1, config = '{oops' WHERE id = ?", (run_id,))
-        for page in ("pages/home.py", "pages/train.py", "pages/compare.py", "pages/gradients.py", "pages/try.py"):
+        for page in ("views/home.py", "views/train.py", "views/compare.py", "views/gradients.py", "views/try.py"):
             at = open_page(page)
             no_exception(at)
-        at = open_page("pages/train.py")
+        at = open_page("views/train.py")
         assert run_id in texts(at.warning)  # reported with its id
         assert len(at.selectbox(key="run").options) >= len(populated)  # the others are all there
     finally:
@@ -154,11 +156,11 @@ def test_a_run_name_is_shown_as_text_on_train_and_compare(home):
     run_id = store.create_run(tiny_config(steps=3).__class__.from_dict({**tiny_config(steps=3).to_dict(),
                                                                          "name": MARKDOWN_NAME}))
     runner.execute(store, run_id, handle_signals=False)
-    at = open_page("pages/train.py", {"run": run_id})
+    at = open_page("views/train.py", {"run": run_id})
     no_exception(at)
     heading = next(h.value for h in at.subheader if "example" in h.value)
     assert heading.startswith(r"\!\[b\](http\://example.invalid/x.png) \*\*bold\*\* \:material/sync\: \$x\$")
-    at = open_page("pages/compare.py", {"runs": run_id})
+    at = open_page("views/compare.py", {"runs": run_id})
     no_exception(at)
     shown = [m.value for m in at.markdown if "example" in m.value]
     assert shown and all(r"\!\[b\]" in value and "![b]" not in value for value in shown)
@@ -168,7 +170,7 @@ def test_a_finished_run_can_be_deleted_in_the_app(home):
     store = RunStore()
     run_id = store.create_run(tiny_config(steps=3))
     runner.execute(store, run_id, handle_signals=False)
-    at = open_page("pages/train.py", {"run": run_id})
+    at = open_page("views/train.py", {"run": run_id})
     next(b for b in at.button if b.label == "Delete the run").click().run()
     no_exception(at)
     assert store.get_run(run_id) is None and not store.checkpoint_dir(run_id).exists()
@@ -177,10 +179,10 @@ def test_a_finished_run_can_be_deleted_in_the_app(home):
 
 def test_a_bad_max_runs_setting_is_a_message_on_home_and_train(home, monkeypatch):
     monkeypatch.setenv("PLAYGROUND_MAX_RUNS", "abc")
-    at = open_page("pages/home.py")
+    at = open_page("views/home.py")
     no_exception(at)
     assert "PLAYGROUND\\_MAX\\_RUNS must be a whole number" in texts(at.caption)
-    at = open_page("pages/train.py", {"hidden": "16", "embedding": "8", "batch": "8", "seq_len": "16", "steps": "5"})
+    at = open_page("views/train.py", {"hidden": "16", "embedding": "8", "batch": "8", "seq_len": "16", "steps": "5"})
     next(b for b in at.button if "Start training" in b.label).click().run()
     no_exception(at)
     assert "PLAYGROUND\\_MAX\\_RUNS must be a whole number" in texts(at.error)

@@ -3,9 +3,9 @@ import math
 
 import numpy as np
 
-from playground.history import RunHistory
-from playground.store import RunStore
-from playground.summaries import run_row, summary_so_far
+from playground.runs.history import RunHistory
+from playground.runs.store import RunStore
+from playground.runs.summaries import run_row, summary_so_far
 
 from app_helpers import tiny_config
 
@@ -43,3 +43,11 @@ def test_a_live_run_gets_its_numbers_from_its_history(home):
     assert abs(summary["train_loss"] - np.mean([3.0 - s / 10 for s in range(1, 11)])) < 1e-9
     row = run_row(live, history)
     assert row["bits per char"] == 3.17 and row["clipped steps"] == 0.5
+
+
+def test_recent_train_loss_is_the_mean_of_the_last_finite_losses():
+    from playground.runs.history import RECENT, recent_train_loss
+
+    losses = [float(i) for i in range(30)] + [float("nan"), None]
+    assert recent_train_loss(losses) == sum(range(30 - RECENT, 30)) / RECENT
+    assert recent_train_loss([float("inf"), None]) is None and recent_train_loss([]) is None

@@ -3,10 +3,10 @@ import pytest
 
 from app_helpers import no_exception, open_page, texts
 
-PAGES = ["pages/home.py", "pages/train.py", "pages/gradients.py", "pages/compare.py", "pages/data.py",
-         "pages/try.py"]
-TITLES = {"pages/home.py": "Sequence Playground", "pages/train.py": "Train", "pages/gradients.py": "Gradients",
-          "pages/compare.py": "Compare", "pages/data.py": "Data", "pages/try.py": "Try"}
+PAGES = ["views/home.py", "views/train.py", "views/gradients.py", "views/compare.py", "views/data.py",
+         "views/try.py"]
+TITLES = {"views/home.py": "Sequence Playground", "views/train.py": "Train", "views/gradients.py": "Gradients",
+          "views/compare.py": "Compare", "views/data.py": "Data", "views/try.py": "Try"}
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -24,7 +24,7 @@ def test_page_renders_with_finished_runs(populated, page):
 
 
 def test_home_says_where_training_runs_and_offers_two_ways_in(home):
-    at = open_page("pages/home.py")
+    at = open_page("views/home.py")
     captions = texts(at.caption)
     assert "Training runs on" in captions and ("CPU" in captions or "GPU" in captions)
     markdown = texts(at.markdown)
@@ -33,7 +33,7 @@ def test_home_says_where_training_runs_and_offers_two_ways_in(home):
 
 
 def test_train_page_shows_the_equations_of_every_cell(home):
-    at = open_page("pages/train.py")
+    at = open_page("views/train.py")
     labels = [e.label for e in at.expander]
     for cell in ("Vanilla RNN (tanh)", "Vanilla RNN (ReLU)", "LSTM", "GRU"):
         assert any(cell in label for label in labels), labels

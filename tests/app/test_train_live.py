@@ -1,6 +1,6 @@
 """Train: Start launches a background run whose metrics arrive on the page; clipping can be changed
 while it trains; Stop ends it; a diverged run says so with advice; the URL holds the settings."""
-from playground.store import RunStore
+from playground.runs.store import RunStore
 
 from app_helpers import TINY, no_exception, open_page, run_until, texts
 
@@ -14,7 +14,7 @@ def charts(at) -> list:
 
 
 def test_start_shows_live_metrics_then_clipping_change_and_stop(home):
-    at = open_page("pages/train.py", query=TINY)
+    at = open_page("views/train.py", query=TINY)
     at.button(key="start").click().run()
     no_exception(at)
     run_id = at.selectbox(key="run").value
@@ -45,7 +45,7 @@ def test_start_shows_live_metrics_then_clipping_change_and_stop(home):
 
 
 def test_a_diverged_run_says_where_and_what_to_do(populated):
-    at = open_page("pages/train.py", query={"run": populated["diverged"]})
+    at = open_page("views/train.py", query={"run": populated["diverged"]})
     no_exception(at)
     errors = texts(at.error)
     assert "Training diverged at step" in errors
@@ -57,7 +57,7 @@ def test_a_diverged_run_says_where_and_what_to_do(populated):
 
 
 def test_settings_come_from_the_url(home):
-    at = open_page("pages/train.py", query={"arch": "gru", "hidden": "32", "clip": "none", "lr": "0.01"})
+    at = open_page("views/train.py", query={"arch": "gru", "hidden": "32", "clip": "none", "lr": "0.01"})
     no_exception(at)
     assert at.segmented_control(key="arch").value == "gru"
     assert at.select_slider(key="hidden").value == 32
@@ -66,7 +66,7 @@ def test_settings_come_from_the_url(home):
 
 
 def test_bad_settings_get_a_message_not_a_run(home):
-    at = open_page("pages/train.py", query={"batch": "256", "seq_len": "512"})  # more than the tiny corpus holds
+    at = open_page("views/train.py", query={"batch": "256", "seq_len": "512"})  # more than the tiny corpus holds
     at.button(key="start").click().run()
     no_exception(at)
     assert "characters" in texts(at.sidebar.error)

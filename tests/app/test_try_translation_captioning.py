@@ -6,7 +6,7 @@ from app_helpers import no_exception, open_page, texts
 
 
 def test_try_translates_a_date_with_attention_and_alternatives(home):
-    at = open_page("pages/try.py", query={"model": "pretrained:dates"})
+    at = open_page("views/try.py", query={"model": "pretrained:dates"})
     no_exception(at)
     at.text_input(key="translate_text_dates").set_value("tuesday 3 march 1998").run()
     at.number_input(key="translate_beam").set_value(3).run()
@@ -25,7 +25,7 @@ def test_try_translates_a_date_with_attention_and_alternatives(home):
 
 
 def test_try_captions_random_and_composed_scenes_with_overlays(home):
-    at = open_page("pages/try.py", query={"model": "pretrained:captioner"})
+    at = open_page("views/try.py", query={"model": "pretrained:captioner"})
     no_exception(at)
     assert at.code[0].value  # a caption of the default random scene
     overlays = at.get("image")[1].proto.imgs
@@ -51,7 +51,7 @@ def test_try_captions_random_and_composed_scenes_with_overlays(home):
 
 
 def test_data_accepts_pairs_and_names_the_bad_line(home):
-    at = open_page("pages/data.py")
+    at = open_page("views/data.py")
     no_exception(at)
     good = "source\ttarget\nhello\tbonjour\ncat\tchat\ndog\tchien\n".encode()
     at.file_uploader(key="pair_uploads").set_value(("french.tsv", good, "text/tab-separated-values")).run()

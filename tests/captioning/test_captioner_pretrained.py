@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from playground import checkpoint, pretrained
+from playground.runs import checkpoint, pretrained
 from playground.paths import PRETRAINED_DIR
 
 

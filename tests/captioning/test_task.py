@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from playground import checkpoint, models, tasks
+from playground.runs import checkpoint
+from playground import models, tasks
 from playground.config import ConfigError, ModelConfig, RunConfig, TaskConfig, TrainConfig
 from playground.data import scenes as sc
 from playground.data.errors import DataError

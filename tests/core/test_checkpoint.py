@@ -8,8 +8,9 @@ import pickle
 import pytest
 import torch
 
-from playground import checkpoint, models, pretrained, tasks
-from playground.checkpoint import CheckpointError
+from playground.runs import checkpoint, pretrained
+from playground import models, tasks
+from playground.runs.checkpoint import CheckpointError
 from playground.config import RunConfig
 
 pytestmark = pytest.mark.filterwarnings("ignore:Detected pickle protocol:UserWarning")

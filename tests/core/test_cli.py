@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from playground import checkpoint, cli
-from playground.store import RunStore
+from playground import cli
+from playground.runs import checkpoint
+from playground.runs.store import RunStore
 
 ROOT = Path(__file__).resolve().parents[2]
 

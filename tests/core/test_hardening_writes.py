@@ -17,11 +17,13 @@ from pathlib import Path
 import pytest
 import torch
 
-from playground import atomic, checkpoint, cli, runner
+from playground import atomic, cli
+
+from playground.runs import checkpoint, runner
 from playground.data import pair_files, uploads
 from playground.data.errors import DataError
 from playground.paths import datasets_dir
-from playground.store import RunStore
+from playground.runs.store import RunStore
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -44,7 +46,8 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path, monkeypat
 # description (config.json, step N) paired with the weights of another save is caught at once.
 SAVER = textwrap.dedent("""
     import sys, torch
-    from playground import checkpoint, models, tasks
+    from playground import models, tasks
+    from playground.runs import checkpoint
     from playground.config import RunConfig
     cfg = RunConfig.from_dict({"task": {"dataset": "tiny", "max_chars": 6000},
                                "model": {"arch": "lstm", "hidden": 64, "embedding": 16}})

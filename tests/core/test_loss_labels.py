@@ -1,7 +1,7 @@
 """A loss is labelled with what it measures, as its task says: never "nats per character" for a regression."""
 from __future__ import annotations
 
-from playground import charts
+from playground.viz import charts
 from playground.tasks import TASKS
 
 

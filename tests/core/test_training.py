@@ -8,7 +8,8 @@ import threading
 import pytest
 import torch
 
-from playground import jobs, models, runner, tasks
+from playground.runs import jobs, runner
+from playground import models, tasks
 from playground.config import ConfigError, ModelConfig, TaskConfig
 from playground.models import SequenceModel
 from playground.tasks.char import CharTask

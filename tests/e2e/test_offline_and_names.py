@@ -13,9 +13,11 @@ from urllib.parse import urlparse
 
 import pytest
 
-from playground import checkpoint, models, runner, tasks
+from playground import models, tasks
+
+from playground.runs import checkpoint, runner
 from playground.config import ModelConfig, RunConfig, TaskConfig, TrainConfig
-from playground.store import RunStore
+from playground.runs.store import RunStore
 from streamlit_server import ROOT, chromium_page, free_port, running_server, wait_until_idle
 
 RUN_NAME = "![b](http://example.invalid/run.png) **bold**"

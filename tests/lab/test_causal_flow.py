@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import torch
 
-from playground import lab, models, tasks
+from playground import models, tasks
+
+from playground.experiments import lab
 from playground.config import ModelConfig, TaskConfig
-from playground.history import RunHistory
+from playground.runs.history import RunHistory
 
 
 def test_flow_at_init_fits_no_rate_for_a_bidirectional_core():

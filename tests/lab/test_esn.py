@@ -6,7 +6,8 @@ import math
 import pytest
 import torch
 
-from playground import checkpoint, models, runner, tasks
+from playground.runs import checkpoint, runner
+from playground import models, tasks
 from playground.config import ConfigError, ModelConfig, RunConfig, TaskConfig, TrainConfig
 from playground.models.esn import EchoStateNetwork
 from playground.models.cells.reservoir import ReservoirCell

@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from playground import lab
+from playground.experiments import lab
 from playground.config import ARCHITECTURES
 from playground.models.cells import CELLS
 

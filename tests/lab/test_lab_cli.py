@@ -5,7 +5,8 @@ import json
 
 import pytest
 
-from playground import cli, lab
+from playground import cli
+from playground.experiments import lab
 from playground.config import ModelConfig, RunConfig, TaskConfig, TrainConfig
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from playground import lab, runner
+from playground.experiments import lab
+from playground.runs import runner
 from playground.train.trainer import Trainer
 
 T = 30

@@ -11,7 +11,7 @@ from playground import cli, models, tasks
 from playground.config import LONG_MEMORY_TASKS, ModelConfig, RunConfig, TaskConfig, TrainConfig
 from playground.data.errors import DataError
 from playground.models import ModelOutput, SequenceModel
-from playground.tasks import HIGHER_IS_BETTER, TASKS
+from playground.tasks import TASK_SPECS, TASKS
 from playground.tasks.memory import AddingTask, CopyTask, TemporalOrderTask
 
 
@@ -25,11 +25,11 @@ def first_batch(task, batch_size: int, seq_len: int, seed: int = 0) -> dict:
 
 def test_registered_with_their_headline_metrics():
     assert set(LONG_MEMORY_TASKS) <= set(TASKS)
-    assert TASKS["adding"].headline_metric == "mse" and "mse" not in HIGHER_IS_BETTER
+    assert TASKS["adding"].headline_metric == "mse" and not TASK_SPECS["adding"].metric("mse").higher_is_better
     for name in ("temporal-order", "copy"):
-        assert TASKS[name].headline_metric == "accuracy" and "accuracy" in HIGHER_IS_BETTER
+        assert TASKS[name].headline_metric == "accuracy" and TASK_SPECS[name].metric("accuracy").higher_is_better
     for name in LONG_MEMORY_TASKS:
-        assert TASKS[name].allows_bidirectional and not TASKS[name].carries_state
+        assert TASK_SPECS[name].bidirectional and not TASKS[name].carries_state
 
 
 def test_adding_problem_layout():

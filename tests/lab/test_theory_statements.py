@@ -5,7 +5,7 @@ import inspect
 
 import torch
 
-from playground import lab
+from playground.experiments import lab
 from playground.models.cells import cell_spec
 
 

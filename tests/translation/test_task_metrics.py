@@ -5,7 +5,8 @@ import pytest
 import torch
 from sacrebleu.metrics import BLEU
 
-from playground import checkpoint, tasks
+from playground.runs import checkpoint
+from playground import tasks
 from playground.config import ConfigError, ModelConfig, RunConfig, TaskConfig, TrainConfig
 from playground.data.errors import DataError
 from playground.tasks import sequence_metrics

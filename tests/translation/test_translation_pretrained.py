@@ -7,11 +7,11 @@ import re
 
 import pytest
 
-from playground import checkpoint
 from playground.config import RunConfig
+from playground.runs import checkpoint
 from playground.data.pairs import DATE_FORMATS, MONTHS, render_date
 from playground.paths import PRETRAINED_DIR
-from playground.pretrained import RECIPES
+from playground.runs.pretrained import RECIPES
 
 
 @pytest.fixture(scope="module")

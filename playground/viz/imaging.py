@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import atomic
+from .. import atomic
 
 
 def enlarge(image: np.ndarray, factor: int) -> np.ndarray:

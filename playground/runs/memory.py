@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import torch
 
-from .config import ConfigError, RunConfig
+from ..config import ConfigError, RunConfig
 
 BYTES_PER_VALUE = 4  # float32
 OPTIMISER_COPIES = 4  # weights + gradients + two moment buffers (Adam; SGD with momentum and RMSprop need fewer)
@@ -43,7 +43,7 @@ def _size(n: float) -> str:
 
 def count_parameters(cfg: RunConfig, spec: dict) -> int:
     """Parameters and buffers of the model `cfg` describes, without allocating their storage."""
-    from . import models  # here: models imports config, and this module is imported by the runner
+    from .. import models  # here: models imports config, and this module is imported by the runner
 
     shapes_only = dataclasses.replace(cfg.model, init="default")  # inits that compute on the weights need data
     try:

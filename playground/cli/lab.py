@@ -17,11 +17,17 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from . import atomic, lab
-from .cli import ProgressBar, add_train_arguments, config_from_args
-from .config import ARCHITECTURES, LONG_MEMORY_TASKS, ConfigError
-from .store import RunStore
+from .. import atomic
+from ..config import ConfigError
+from ..experiments import lab
+from ..models.cells import CELLS
+from ..runs.store import RunStore
+from ..tasks import TASK_SPECS
+from .progress import ProgressBar
+from .train_flags import add_train_arguments, config_from_args
 
+ARCHITECTURES = tuple(CELLS)  # every cell in the registry
+LONG_MEMORY_TASKS = tuple(name for name, spec in TASK_SPECS.items() if spec.generates_sequences)
 DEFAULT_FLOW_ARCHS = ["rnn-tanh", "lstm", "gru", "esn"]
 DEFAULT_SWEEP_ARCHS = ["rnn-tanh", "lstm", "gru", "esn"]
 DEFAULT_SEQ_LENS = [10, 20, 40, 80]

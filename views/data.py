@@ -7,16 +7,15 @@ import streamlit as st
 
 from playground import models
 from playground.config import ModelConfig
+from playground.models.cells import CELLS
+from playground.tasks import TASK_SPECS
 from playground.data.errors import DataError
 from playground.data.text import DEFAULT_MAX_BYTES
 from playground.data.uploads import (MIN_CHARACTERS, dataset_choices, dataset_version, delete_upload, load_dataset,
                                      save_upload)
 from ui import data_sequence_tasks
 from ui.uploads import save_new_uploads
-from ui.routing import ensure_routed
 from ui.plain import plain
-
-ensure_routed()  # first: a visit straight to this page's address must go through app.py
 
 VISIBLE = {" ": "␣", "\n": "⏎", "\t": "⇥"}  # characters that would otherwise show as nothing
 
@@ -96,7 +95,8 @@ with right:
 
     st.markdown("**Is it enough text for the model?**")
     arch_col, hidden_col = st.columns(2)
-    arch = arch_col.selectbox("Cell", ["lstm", "gru", "rnn-tanh", "rnn-relu"], key="size_arch")
+    trained = [name for name, cell in CELLS.items() if cell.trains_by_gradient]  # whose parameters all learn
+    arch = arch_col.selectbox("Cell", trained, key="size_arch", format_func=lambda name: CELLS[name].short)
     hidden = hidden_col.select_slider("Hidden units", [16, 32, 64, 128, 256, 512, 1024], value=128, key="size_hidden")
     model = models.build(ModelConfig(arch=arch, hidden=hidden), {"family": "language_model", "vocab_size": dataset["vocabulary"]})
     parameters = model.parameter_count()
@@ -113,6 +113,18 @@ if dataset["source"] == "uploaded":
     with st.popover(":material/delete: Delete this dataset"):
         st.write(f"Delete `{name}` for good? Runs trained on it keep their checkpoints, but cannot train again.")
         st.button("Delete", type="primary", on_click=delete_dataset, args=(name,))
-st.page_link("pages/train.py", label=f"Train on {plain(name)}", icon=":material/model_training:", query_params={"dataset": name})
+st.page_link("views/train.py", label=f"Train on {plain(name)}", icon=":material/model_training:", query_params={"dataset": name})
 
 data_sequence_tasks.draw()  # translation pairs and captioning scenes
+
+generating = [spec for spec in TASK_SPECS.values() if not spec.datasets()]  # from the registry: new tasks appear here
+if generating:
+    st.subheader("Tasks that make their own data")
+    st.markdown("These tasks draw fresh random sequences for every batch and score a fixed held-out set, so there is "
+                "nothing to upload: pick them on Train and set how long the sequences are.")
+    for spec in generating:
+        headline = spec.headline_metric
+        chance = f", chance {headline.chance:.3g}" if headline.chance is not None else ""
+        solved = f", solved at {headline.solved:g}" if headline.solved is not None else ""
+        st.page_link("views/train.py", label=f"{spec.title} — {headline.label} in {headline.unit}{chance}{solved}",
+                     icon=":material/model_training:", query_params={"task": spec.name})

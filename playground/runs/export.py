@@ -16,9 +16,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import atomic, checkpoint
+from . import checkpoint
+from .. import atomic
 from .checkpoint import CheckpointError
-from .paths import home
+from ..paths import home
 from .store import RunStore
 
 MAX_CHECKPOINT_BYTES = 200_000_000  # a zip (or a member of one) larger than this is refused

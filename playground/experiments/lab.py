@@ -21,13 +21,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from . import jobs, runner
-from .config import ConfigError, ModelConfig, RunConfig, TaskConfig, TrainConfig
-from .history import RunHistory
-from .runner import describe_clip
-from .store import RunRecord, RunStore
-from .tasks import HIGHER_IS_BETTER, TASKS
-from .train import diagnostics
+from ..config import ConfigError, ModelConfig, RunConfig, TaskConfig, TrainConfig
+from ..runs import jobs, runner
+from ..runs.history import RunHistory, recent_train_loss
+from ..runs.runner import describe_clip
+from ..runs.store import RunRecord, RunStore
+from ..tasks import TASKS
+from ..train import diagnostics
 
 VANISHES_BELOW, EXPLODES_ABOVE = 0.97, 1.03  # fitted per-step factors of the gradient flow that get a verdict
 
@@ -229,8 +229,6 @@ def summarize_twins(store: RunStore, run_ids: list[str]) -> list[TwinSummary]:
         history = RunHistory.load(store, run_id)
         steps = history.step_numbers()
         clipped = history.clipped()
-        losses = history.column("loss")
-        finite_losses = losses[np.isfinite(losses)]
         diverged_at = history.first_nonfinite_step() or (record.step if record.status == "diverged" else None)
         metric = TASKS[record.config.task.name].headline_metric
         evals = store.metrics(run_id, "eval")
@@ -241,7 +239,7 @@ def summarize_twins(store: RunStore, run_ids: list[str]) -> list[TwinSummary]:
             clip_threshold=record.config.train.clip_threshold, status=record.status, steps=len(history.steps),
             clipped_steps=int(clipped.sum()), clip_steps=[int(s) for s in steps[clipped]],
             diverged=diverged_at is not None, diverged_at=diverged_at,
-            final_loss=float(finite_losses[-20:].mean()) if len(finite_losses) else None,
+            final_loss=recent_train_loss(history.column("loss")),
             max_grad_norm=_finite_max(history.column("grad_norm")),
             max_grad_norm_clipped=_finite_max(history.column("grad_norm_clipped")),
             metric=metric, value=last.get(metric) if finite else None, chance=last.get("chance"),
@@ -344,8 +342,9 @@ def summarize_sweep(store: RunStore, run_ids: list[str]) -> SweepSummary:
         cells.append(SweepCell(run_id, record.config.model.arch, record.config.train.seq_len, record.status,
                                record.step, record.total_steps, last.get(metric), last.get("chance"),
                                bool(last.get("solved"))))
-    metric = TASKS[task].headline_metric if task else "val_loss"
-    return SweepSummary(task, metric, metric in HIGHER_IS_BETTER, threshold, cells)
+    headline = TASKS[task].about.headline_metric if task else None
+    return SweepSummary(task, headline.name if headline else "val_loss", bool(headline and headline.higher_is_better),
+                        threshold, cells)
 
 
 # -- gate watch -------------------------------------------------------------------------------------------------

@@ -2,27 +2,26 @@
 
 import streamlit as st
 
-from playground import devices, jobs, pretrained, runner
+from playground import devices
 from playground.config import ConfigError
+from playground.runs import jobs, pretrained, runner
+from playground.tasks import TASK_SPECS
 from ui.context import store
 from ui.polling import live_section
 from ui.runs import run_label, status_text
 from ui.train_form import preset_query
-from ui.routing import ensure_routed
 from ui.plain import plain
 
-ensure_routed()  # first: a visit straight to this page's address must go through app.py
-
 PAGE_GUIDE = [
-    ("pages/train.py", "Train", ":material/model_training:", "Pick a cell, its size and how to train it; watch loss, gradient norms, clipping "
+    ("views/train.py", "Train", ":material/model_training:", "Pick a cell, its size and how to train it; watch loss, gradient norms, clipping "
      "and gradient flow live, and change clipping while it trains."),
-    ("pages/gradients.py", "Gradients", ":material/insights:", "Gradient flow against lag with a fitted decay rate, the spectral radius "
+    ("views/gradients.py", "Gradients", ":material/insights:", "Gradient flow against lag with a fitted decay rate, the spectral radius "
      "of W_hh, how often clipping fired, gate saturation."),
-    ("pages/compare.py", "Compare", ":material/compare_arrows:", "Overlay runs' loss curves by step or by time, compare their numbers and "
+    ("views/compare.py", "Compare", ":material/compare_arrows:", "Overlay runs' loss curves by step or by time, compare their numbers and "
      "samples, or race several architectures on the same data."),
-    ("pages/data.py", "Data", ":material/description:", "Look inside the built-in corpora or upload your own .txt: size, vocabulary and "
+    ("views/data.py", "Data", ":material/description:", "Look inside the built-in corpora or upload your own .txt: size, vocabulary and "
      "the loss of guessing."),
-    ("pages/try.py", "Try", ":material/auto_awesome:", "Generate text from a pretrained model or one of your runs, with temperature, "
+    ("views/try.py", "Try", ":material/auto_awesome:", "Generate text from a pretrained model or one of your runs, with temperature, "
      "a prime and each character's probability."),
 ]
 
@@ -54,23 +53,24 @@ st.caption(f"Training runs on **{devices.describe()}**. {cap} Runs keep training
 
 started = st.session_state.pop("home_started", None)
 if started:  # set by the button's callback: go and watch it
-    st.switch_page("pages/train.py", query_params={"run": started})
+    st.switch_page("views/train.py", query_params={"run": started})
 
 first, second = st.columns(2)
 with first.container(border=True):
     st.markdown("#### :material/rocket_launch: Train your first model")
     st.markdown("A small LSTM learns a toy grammar of short sentences in about half a minute. "
                 "Watch the samples turn from noise into words.")
-    st.page_link("pages/train.py", label="Open Train with a first LSTM", icon=":material/model_training:",
+    st.page_link("views/train.py", label="Open Train with a first LSTM", icon=":material/model_training:",
                  query_params=preset_query("A first LSTM on tiny sentences"))
 with second.container(border=True):
     st.markdown("#### :material/auto_awesome: Try a pretrained model")
     shipped = pretrained.available()
     if shipped:
-        text_models = [m for m in shipped if m.get("config", {}).get("task", {}).get("name") == "char"] or shipped
+        text_models = [m for m in shipped if getattr(TASK_SPECS.get(m.get("config", {}).get("task", {}).get("name")),
+                                                     "try_view", "") == "sample"] or shipped
         st.markdown(f"{', '.join(m['name'] for m in text_models)} ship with the playground, trained on the built-in "
                     "corpora. Generate text and see how sure the model is of every character.")
-        st.page_link("pages/try.py", label=f"Generate with {text_models[0]['name']}", icon=":material/auto_awesome:",
+        st.page_link("views/try.py", label=f"Generate with {text_models[0]['name']}", icon=":material/auto_awesome:",
                      query_params={"model": f"pretrained:{text_models[0]['name']}"})
     else:
         st.markdown("No pretrained models ship with this copy (`python -m playground pretrain` makes them). "
@@ -90,7 +90,7 @@ def draw_live_runs() -> bool:
         row_left, row_right = st.columns([5, 1], vertical_alignment="center")
         row_left.progress(min(record.step / max(record.total_steps, 1), 1.0),
                           text=plain(f"{text} · step {record.step:,} of {record.total_steps:,}"))
-        row_right.page_link("pages/train.py", label="Watch", icon=":material/visibility:", query_params={"run": record.id})
+        row_right.page_link("views/train.py", label="Watch", icon=":material/visibility:", query_params={"run": record.id})
     return bool(live)
 
 
@@ -108,4 +108,4 @@ for name, what in EXPERIMENTS:
     with st.container(border=True):
         left, right = st.columns([4, 1], vertical_alignment="center")
         left.markdown(f"**{name}**  \n{what}")
-        right.page_link("pages/train.py", label="Set it up", icon=":material/science:", query_params=preset_query(name))
+        right.page_link("views/train.py", label="Set it up", icon=":material/science:", query_params=preset_query(name))

@@ -9,8 +9,8 @@ import subprocess
 import sys
 import time
 
-from .config import RunConfig
-from .paths import PROJECT_ROOT
+from ..config import RunConfig
+from ..paths import PROJECT_ROOT
 from .processes import alive
 from .store import LIVE, DamagedRunError, RunStore
 

@@ -1,38 +1,52 @@
 """Headline numbers of runs for lists and tables, whatever their task."""
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
 
-from .history import RunHistory
+from .history import RunHistory, recent_train_loss
 from .store import RunRecord
-from .tasks import HIGHER_IS_BETTER, METRIC_UNITS, TASKS
+from ..tasks import TASK_SPECS, MetricSpec, TaskSpec
+
+VAL_LOSS = MetricSpec("val_loss", "validation loss", "loss", False)  # what a run of an unknown task is judged by
 
 
-# Held-out scores of the decoder tasks, shown beside their headline metric (exact_match) when a run has them.
-TASK_METRICS = ("exact_match", "token_accuracy", "word_accuracy", "bleu", "chrf", "colour_attention")
-DECODER_TASKS = ("translation", "captioning")  # tasks whose models may have attention
+def task_of(record: RunRecord) -> TaskSpec | None:
+    return TASK_SPECS.get(record.config.task.name)
 
 
 def headline_metric(record: RunRecord) -> str:
     """The metric a run's task is judged by (bits_per_char for text, ...); val_loss if unknown."""
-    task = TASKS.get(record.config.task.name)
-    return task.headline_metric if task else "val_loss"
+    return headline_spec(record).name
 
 
-def metric_label(name: str) -> str:
-    unit = METRIC_UNITS.get(name)
-    pretty = name.replace("_", " ")
-    better = "higher is better" if name in HIGHER_IS_BETTER else "lower is better"
-    return f"{pretty} ({unit}, {better})" if unit and unit != name else f"{pretty} ({better})"
+def headline_spec(record: RunRecord) -> MetricSpec:
+    spec = task_of(record)
+    return spec.headline_metric if spec else VAL_LOSS
 
 
-def baseline_loss(summary_or_eval: dict) -> float | None:
-    """The loss of guessing uniformly (ln V), where the task reports it."""
-    bits = summary_or_eval.get("uniform_bits_per_char")
-    return bits * math.log(2) if isinstance(bits, (int, float)) else None
+def extra_metrics(record: RunRecord) -> list[MetricSpec]:
+    """The task's held-out metrics beyond its loss and headline (BLEU, token accuracy, ...)."""
+    spec = task_of(record)
+    return [m for m in spec.metrics if m.name not in ("val_loss", spec.headline)] if spec else []
+
+
+def baseline_loss(record: RunRecord, summary_or_eval: dict) -> float | None:
+    """The validation loss of a model that learned nothing (ln V when guessing uniformly, the variance of the
+    target for a regression), where the task declares or reports it."""
+    spec = task_of(record)
+    return spec.loss.chance_in(summary_or_eval) if spec else None
+
+
+def chance_verdict(record: RunRecord, summary: dict | None = None) -> str:
+    """A sentence when the run's headline metric ended no better than chance ("" otherwise)."""
+    summary = record.summary if summary is None else summary
+    metric = headline_spec(record)
+    value, chance = summary.get(metric.name), metric.chance_in(summary)
+    if not isinstance(value, (int, float)) or not metric.at_chance(value, chance):
+        return ""
+    return (f"Its {metric.label} ({value:.3g}) is at chance level ({chance:.3g}): the model has learned "
+            f"nothing the task asks for.")
 
 
 def summary_so_far(record: RunRecord, history: RunHistory) -> dict:
@@ -40,12 +54,10 @@ def summary_so_far(record: RunRecord, history: RunHistory) -> dict:
     the final summary only when a run ends)."""
     summary = dict(record.summary)
     if record.live or "train_loss" not in summary:
-        losses = history.column("loss")[-20:]
-        losses = losses[np.isfinite(losses)]
         speeds = history.column("tokens_per_s")[1:]  # the first step includes warming up
         speeds = speeds[np.isfinite(speeds)]
         summary.update({
-            "train_loss": float(losses.mean()) if losses.size else None,
+            "train_loss": recent_train_loss(history.column("loss")),
             "tokens_per_s": float(np.median(speeds)) if speeds.size else None,
             "seconds": history.elapsed() if history.steps else None,
             "clipped_steps": int(history.clipped().sum()),
@@ -70,7 +82,7 @@ def run_row(record: RunRecord, history: RunHistory | None = None) -> dict:
         "status": record.status,
         "architecture": cfg.model.arch,
         **({"attention": cfg.model.attention, "bidirectional": cfg.model.bidirectional}
-           if cfg.task.name in DECODER_TASKS else {}),
+           if task_of(record) and task_of(record).attention else {}),
         "layers × hidden": f"{cfg.model.layers} × {cfg.model.hidden}",
         "parameters": summary.get("parameters"),
         "dataset": cfg.task.dataset,
@@ -80,7 +92,7 @@ def run_row(record: RunRecord, history: RunHistory | None = None) -> dict:
         "train loss": summary.get("train_loss"),
         "val loss": summary.get("val_loss"),
         metric.replace("_", " "): summary.get(metric),
-        **{name.replace("_", " "): summary[name] for name in TASK_METRICS if name != metric and name in summary},
+        **{m.name.replace("_", " "): summary[m.name] for m in extra_metrics(record) if m.name in summary},
         "clipped steps": clipped / steps if isinstance(clipped, int) and steps else None,
         "tokens/s": summary.get("tokens_per_s"),
         "time (s)": seconds,

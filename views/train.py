@@ -6,9 +6,6 @@ from ui import equations
 from ui.run_panel import draw_run
 from ui.runs import newest, pick_run, recent_runs
 from ui.train_form import draw_form
-from ui.routing import ensure_routed
-
-ensure_routed()  # first: a visit straight to this page's address must go through app.py
 
 draw_form()
 

@@ -4,7 +4,6 @@ This is what `python -m playground train` executes, in a terminal or as the app'
 """
 from __future__ import annotations
 
-import math
 import os
 import signal
 import sqlite3
@@ -14,11 +13,13 @@ import time
 
 import torch
 
-from . import atomic, checkpoint, devices, jobs, memory, models, tasks
-from .config import ConfigError, RunConfig, cores
-from .data.errors import DataError
+from . import checkpoint, jobs, memory
+from .. import atomic, devices, models, tasks
+from ..config import ConfigError, RunConfig, cores
+from ..data.errors import DataError
+from .history import recent_train_loss
 from .store import RunStore
-from .train.trainer import Callback, Trainer, TrainResult
+from ..train.trainer import Callback, Trainer, TrainResult
 
 POLL_SECONDS = 1.0  # how often a training process looks at the store's controls (stop, clipping)
 FLUSH_SECONDS = 0.5  # how often step metrics are written (batched: one transaction per flush)
@@ -108,11 +109,10 @@ def describe_clip(mode: str, threshold: float) -> str:
 
 def summarize(result: TrainResult, history: list[dict], last_eval: dict) -> dict:
     """Headline numbers of a finished run, for lists, Compare and --metrics-out."""
-    finite = [r["loss"] for r in history if r["loss"] is not None and math.isfinite(r["loss"])]
     speeds = [r["tokens_per_s"] for r in history[1:]] or [r["tokens_per_s"] for r in history]
     summary = {
         "steps": result.steps,
-        "train_loss": statistics.fmean(finite[-20:]) if finite else None,
+        "train_loss": recent_train_loss(r["loss"] for r in history),
         "tokens_per_s": statistics.median(speeds) if speeds else None,
         "seconds": history[-1]["time"] if history else 0.0,
         "clipped_steps": sum(1 for r in history if r["clipped"]),

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-from .config import ConfigError, RunConfig
-from .paths import home
+from ..config import ConfigError, RunConfig
+from ..paths import home
 from .processes import alive
 
 SCHEMA = """
@@ -58,7 +58,6 @@ CREATE TABLE IF NOT EXISTS controls (
 """
 
 LIVE = ("queued", "running")
-FINISHED = ("completed", "stopped", "diverged", "failed")
 
 
 @dataclass

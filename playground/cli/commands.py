@@ -6,152 +6,31 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import sqlite3
 import sys
-import time
 from pathlib import Path
 
 import torch
 
-from . import atomic, checkpoint, devices, imaging, pretrained, runner
-from .checkpoint import CheckpointError
-from .config import (ARCHITECTURES, ATTENTION_ALIASES, ATTENTIONS, BACKENDS, CLIP_MODES, DEVICES, INITS, OPTIMIZERS,
-                     TOKENIZATIONS, ConfigError, ModelConfig, RunConfig, TaskConfig, TrainConfig)
-from .data.errors import DataError
-from .store import DamagedRun, RunStore
-from .tasks import METRIC_UNITS, TASKS
-from .tasks.translation import attention_text
-from .models.echo_state import echo_state_warning
-from .train import diagnostics
-from .train.trainer import Callback
+from .. import atomic, devices
+from ..config import DEVICES, ConfigError, RunConfig
+from ..data.errors import DataError
+from ..models.echo_state import echo_state_warning
+from ..options import reset_unused
+from ..runs import checkpoint, pretrained, runner
+from ..runs.checkpoint import CheckpointError
+from ..runs.store import DamagedRun, RunStore
+from ..runs.summaries import headline_spec
+from ..tasks.translation import attention_text
+from ..train import diagnostics
+from ..viz import imaging
+from .describe import cmd_describe
+from .lab import add_lab_parser, run_lab
+from .progress import ProgressBar
+from .train_flags import add_train_arguments, config_from_args, unused_flags
 
 EXIT_CODES = {"completed": 0, "stopped": 0, "diverged": 3}
-
-
-class ProgressBar(Callback):
-    """One self-rewriting line on stderr: step, loss, speed, ETA."""
-
-    def __init__(self, total: int, stream=sys.stderr) -> None:
-        self.total, self.stream, self.started, self.last = total, stream, time.monotonic(), 0.0
-
-    def on_step(self, trainer, record):
-        now = time.monotonic()
-        if now - self.last < 0.2 and record["step"] != self.total:
-            return
-        self.last = now
-        step = record["step"]
-        done = int(30 * step / self.total)
-        eta = (now - self.started) / step * (self.total - step)
-        clip = " clipped" if record["clipped"] else ""
-        self.stream.write(f"\r{step:>6}/{self.total} [{'#' * done}{'.' * (30 - done)}] loss {record['loss']:.3f} "
-                          f"|g| {record['grad_norm']:.2f}{clip:8} {record['tokens_per_s']:,.0f} tok/s "
-                          f"ETA {int(eta) // 60}:{int(eta) % 60:02d} ")
-        self.stream.flush()
-
-    def on_eval(self, trainer, record):
-        metrics = ", ".join(f"{k} {record[k]:.3f}" for k in trainer.headline_keys if k in record)
-        self.stream.write(f"\n  step {record['step']}: val loss {record['val_loss']:.3f} {metrics}\n")
-
-    def on_end(self, trainer, result):
-        self.stream.write(f"\n{result.status}: {result.steps} steps. {result.message}\n")
-
-
-def add_train_arguments(p: argparse.ArgumentParser) -> None:
-    d_task, d_model, d_train = TaskConfig(), ModelConfig(), TrainConfig()
-    p.add_argument("--run", help="train a run already recorded in the store (how the app starts runs)")
-    p.add_argument("--config", type=Path, help="a RunConfig JSON file; flags given as well override it")
-    p.add_argument("--name", help="a label for lists and legends")
-    p.add_argument("--task", default=None, help=f"task (default {d_task.name})")
-    p.add_argument("--dataset", help=f"built-in corpus or uploaded dataset name (default {d_task.dataset})")
-    p.add_argument("--data", help="a UTF-8 text file to train on")
-    p.add_argument("--arch", choices=ARCHITECTURES, help=f"default {d_model.arch}")
-    p.add_argument("--layers", type=int, help=f"default {d_model.layers}")
-    p.add_argument("--hidden", type=int, help=f"default {d_model.hidden}")
-    p.add_argument("--embedding", type=int, help=f"default {d_model.embedding}")
-    p.add_argument("--dropout", type=float, help=f"default {d_model.dropout}")
-    p.add_argument("--bidirectional", action="store_true", default=None)
-    p.add_argument("--backend", choices=BACKENDS, help=f"default {d_model.backend}")
-    p.add_argument("--init", choices=INITS, help=f"default {d_model.init}")
-    p.add_argument("--spectral-radius", type=float, help="target radius of W_hh for --init spectral, and of an esn reservoir")
-    p.add_argument("--leak-rate", type=float, help=f"esn: share of the new state mixed in each step (default {d_model.leak_rate})")
-    p.add_argument("--input-scaling", type=float, help=f"esn: input weights uniform in +-this (default {d_model.input_scaling})")
-    p.add_argument("--sparsity", type=float, help=f"esn: share of zero reservoir connections (default {d_model.sparsity})")
-    p.add_argument("--ridge", type=float, help=f"esn: L2 penalty of the ridge readout (default {d_model.ridge})")
-    p.add_argument("--washout", type=int, help=f"esn: first steps of a sequence the readout is not fitted on "
-                                               f"(default {d_model.washout})")
-    p.add_argument("--test-sequences", type=int, help=f"long-memory tasks: held-out sequences per T (default {d_task.test_sequences})")
-    p.add_argument("--markers", type=int, choices=(2, 3), help=f"temporal-order: markers to order (default {d_task.markers})")
-    p.add_argument("--copy-length", type=int, help=f"copy: symbols to reproduce (default {d_task.copy_length})")
-    p.add_argument("--stop-when-solved", action="store_true", default=None,
-                   help="long-memory tasks: end the run at the first evaluation that reaches the solved threshold")
-    p.add_argument("--group", help="a label shared by runs started together (a race, clipping twins, a sweep)")
-    p.add_argument("--attention", choices=ATTENTIONS + tuple(ATTENTION_ALIASES),
-                   help=f"decoders only; luong = luong-general (default {d_model.attention})")
-    p.add_argument("--decoder-arch", choices=ARCHITECTURES, help="decoders only (default: same as --arch)")
-    p.add_argument("--teacher-forcing", type=float, help=f"decoders only (default {d_train.teacher_forcing})")
-    p.add_argument("--beam", type=int, help=f"decoders only: beam width at evaluation (default {d_train.beam})")
-    p.add_argument("--tokenization", choices=TOKENIZATIONS, help=f"translation: char or word tokens (default {d_task.tokenization})")
-    p.add_argument("--max-len", type=int, help=f"translation: drop pairs longer than this in tokens (default {d_task.max_len})")
-    p.add_argument("--pairs", type=int, help=f"translation: pairs to generate for a built-in dataset (default {d_task.pairs})")
-    p.add_argument("--data-seed", type=int, help=f"translation: seed of the generated data (default {d_task.data_seed})")
-    p.add_argument("--steps", type=int, help=f"default {d_train.steps}")
-    p.add_argument("--batch-size", type=int, help=f"default {d_train.batch_size}")
-    p.add_argument("--seq-len", type=int, help=f"default {d_train.seq_len}")
-    p.add_argument("--lr", type=float, help=f"default {d_train.lr}")
-    p.add_argument("--optimizer", choices=OPTIMIZERS, help=f"default {d_train.optimizer}")
-    p.add_argument("--clip", choices=CLIP_MODES, help=f"default {d_train.clip}")
-    p.add_argument("--clip-threshold", type=float, help=f"default {d_train.clip_threshold}")
-    p.add_argument("--seed", type=int, help=f"default {d_train.seed}")
-    p.add_argument("--device", choices=DEVICES, help=f"default {d_train.device}")
-    p.add_argument("--threads", type=int, help=f"torch CPU threads (default {d_train.threads})")
-    p.add_argument("--eval-every", type=int, help=f"default {d_train.eval_every}")
-    p.add_argument("--metrics-out", type=Path, help="write the run's metrics as JSON to this file")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
-
-
-# flag name -> (config section, field)
-FLAG_FIELDS = {
-    "task": ("task", "name"), "dataset": ("task", "dataset"), "data": ("task", "data_path"),
-    "arch": ("model", "arch"), "layers": ("model", "layers"), "hidden": ("model", "hidden"),
-    "embedding": ("model", "embedding"), "dropout": ("model", "dropout"), "bidirectional": ("model", "bidirectional"),
-    "backend": ("model", "backend"), "init": ("model", "init"), "spectral_radius": ("model", "spectral_radius"),
-    "attention": ("model", "attention"), "decoder_arch": ("model", "decoder_arch"),
-    "teacher_forcing": ("train", "teacher_forcing"), "beam": ("train", "beam"),
-    "tokenization": ("task", "tokenization"), "max_len": ("task", "max_len"), "pairs": ("task", "pairs"),
-    "data_seed": ("task", "data_seed"),
-    "leak_rate": ("model", "leak_rate"), "input_scaling": ("model", "input_scaling"), "sparsity": ("model", "sparsity"),
-    "ridge": ("model", "ridge"), "washout": ("model", "washout"), "test_sequences": ("task", "test_sequences"), "markers": ("task", "markers"),
-    "copy_length": ("task", "copy_length"), "stop_when_solved": ("train", "stop_when_solved"),
-    "steps": ("train", "steps"), "batch_size": ("train", "batch_size"), "seq_len": ("train", "seq_len"),
-    "lr": ("train", "lr"), "optimizer": ("train", "optimizer"), "clip": ("train", "clip"),
-    "clip_threshold": ("train", "clip_threshold"), "seed": ("train", "seed"), "device": ("train", "device"),
-    "threads": ("train", "threads"), "eval_every": ("train", "eval_every"),
-}
-
-
-def config_from_args(args: argparse.Namespace, base: RunConfig | None = None) -> RunConfig:
-    """The run the flags describe: --config (or `base`, or the defaults) with every given flag applied."""
-    if args.config:
-        cfg = RunConfig.from_json(args.config.read_text())
-    else:
-        cfg = RunConfig.from_dict(base.to_dict()) if base is not None else RunConfig()
-    for flag, (section, name) in FLAG_FIELDS.items():
-        value = getattr(args, flag)
-        if value is not None:
-            setattr(getattr(cfg, section), name, value)
-    if args.dataset is None and not args.data and cfg.task.dataset == TaskConfig.dataset:
-        # no dataset named anywhere: the task's own default ("shapes2" for captioning), not the char corpus
-        cfg.task.dataset = getattr(TASKS.get(cfg.task.name), "default_dataset", cfg.task.dataset)
-    if args.data:
-        cfg.task.data_path = str(Path(args.data).resolve())
-        cfg.task.dataset = Path(args.data).stem
-    if args.name:
-        cfg.name = args.name
-    if args.group:
-        cfg.group = args.group
-    return cfg.validate()
 
 
 def cmd_train(args) -> int:
@@ -164,6 +43,11 @@ def cmd_train(args) -> int:
         cfg = record.config
     else:
         cfg = config_from_args(args)
+        unused = unused_flags(args, cfg)
+        if unused:  # the CLI accepts only what the task and the cell read
+            raise ConfigError(f"{', '.join(unused)} does not apply to {cfg.model.arch} on the {cfg.task.name} task "
+                              "(`python -m playground describe` lists what applies)")
+        reset_unused(cfg)
         check_run(cfg)  # bad data or settings: one error line, and no run row or folder left behind
         run_id = store.create_run(cfg)
         print(f"run {run_id}: {cfg.label()} (store: {store.root})", file=sys.stderr)
@@ -218,7 +102,7 @@ def write_metrics(path: Path, store: RunStore, run_id: str) -> None:
 
 def cmd_runs(args) -> int:
     store = RunStore()
-    from .jobs import delete, reap
+    from ..runs.jobs import delete, reap
 
     if args.delete:
         return delete_runs(store, args.delete, args.yes, args.stop, delete)
@@ -232,9 +116,9 @@ def cmd_runs(args) -> int:
         if isinstance(r, DamagedRun):  # listed with its id, so it can be deleted; never hides the others
             print(f"{r.id:32} {'damaged':10} {'-':>11} {'-':>12}  {r.reason}")
             continue
-        name = TASKS[r.config.task.name].headline_metric if r.config.task.name in TASKS else "val_loss"
-        metric = r.summary.get(name)
-        shown = f"{metric:.3f} {METRIC_UNITS.get(name, name)}" if isinstance(metric, (int, float)) else "-"
+        spec = headline_spec(r)
+        metric = r.summary.get(spec.name)
+        shown = f"{metric:.3f} {spec.unit}" if isinstance(metric, (int, float)) else "-"
         print(f"{r.id:32} {r.status:10} {f'{r.step}/{r.total_steps}':>11} {shown:>12}  {r.name}")
     return 0
 
@@ -349,9 +233,7 @@ def cmd_translate(args) -> int:
 
 
 def cmd_lab(args) -> int:
-    """The gradient lab's experiments: `lab flow`, `lab twins`, `lab sweep` (see lab_cli.py)."""
-    from .lab_cli import run_lab
-
+    """The gradient lab's experiments: `lab flow`, `lab twins`, `lab sweep` (see cli/lab.py)."""
     return run_lab(args)
 
 
@@ -406,9 +288,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--attention-map", action="store_true", help="print the attention weights (output x input tokens)")
     p.add_argument("--json", action="store_true", help="print everything (output, attention, alternatives) as JSON")
     p.add_argument("--device", choices=DEVICES, default="auto")
-    from .lab_cli import add_lab_parser  # here, not at the top: lab_cli builds on this module's helpers
-
     add_lab_parser(sub)
+    p = sub.add_parser("describe", help="list every task and architecture and what each says about itself")
+    p.add_argument("--json", action="store_true", help="print it as JSON (for tooling)")
     p = sub.add_parser("pretrain", help="regenerate the shipped models in pretrained/")
     p.add_argument("--only", nargs="*", help=f"some of: {', '.join(pretrained.RECIPES)}")
     p.add_argument("--out", type=Path, default=pretrained.PRETRAINED_DIR)
@@ -418,7 +300,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 COMMANDS = {"train": cmd_train, "runs": cmd_runs, "eval": cmd_eval, "sample": cmd_sample, "caption": cmd_caption, "translate": cmd_translate,
-            "pretrain": cmd_pretrain, "lab": cmd_lab}
+            "pretrain": cmd_pretrain, "lab": cmd_lab, "describe": cmd_describe}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -113,14 +113,14 @@ def empty_figure(title: str, message: str, height: int = HEIGHT) -> go.Figure:
 # -- one run, live -------------------------------------------------------------------------------
 def loss_figure(steps: Sequence, loss: Sequence, eval_steps: Sequence = (), val_loss: Sequence = (), *,
                 baseline: float | None = None, diverged_at: int | None = None, revision: str | None = None,
-                unit: str = "nats per token") -> go.Figure:
-    """Training loss (raw and smoothed), validation loss, the uniform-guess baseline, and divergence.
-    `unit` is what the task's loss measures (Task.loss_unit), for the title."""
+                unit: str = "nats per token", baseline_label: str = "guessing uniformly: ln V = {value:.2f}") -> go.Figure:
+    """Training loss (raw and smoothed) in the task's `unit` (Task.loss_unit), validation loss, the loss of a model
+    that learned nothing (`baseline`: ln V for a text, the target's variance for a regression), and divergence."""
     x, y = np.asarray(steps, dtype=float), as_array(loss)
     title = f"Loss ({unit})"
     if x.size == 0:
         return empty_figure(title, "waiting for the first training step...")
-    spec = Spec(title, "training step", "loss", revision=revision)
+    spec = Spec(title, "training step", unit, revision=revision)
     xs, ys = downsample(x, y)
     spec.trace(x=xs, y=ys, name="train loss", mode="lines", line={"color": BEFORE, "width": 1})
     xs, ys = downsample(x, smooth(y))
@@ -129,7 +129,7 @@ def loss_figure(steps: Sequence, loss: Sequence, eval_steps: Sequence = (), val_
         spec.trace(x=np.asarray(eval_steps, dtype=float), y=as_array(val_loss), name="validation loss",
                    mode="lines+markers", line={"color": VALIDATION, "width": 2}, marker={"size": 6})
     if baseline is not None:
-        spec.hline(baseline, f"guessing uniformly: ln V = {baseline:.2f}")
+        spec.hline(baseline, baseline_label.format(value=baseline))
     if diverged_at is not None:
         spec.vline(diverged_at, f"diverged at step {diverged_at}", DIVERGED, dash="solid")
     upper = robust_upper(np.concatenate([[baseline or np.nan], y, as_array(val_loss)]))
@@ -139,6 +139,23 @@ def loss_figure(steps: Sequence, loss: Sequence, eval_steps: Sequence = (), val_
                   font={"size": 11, "color": DIVERGED})
     else:
         spec.layout["yaxis"]["rangemode"] = "tozero"
+    return spec.figure()
+
+
+def metric_figure(eval_steps: Sequence, values: Sequence, *, label: str, unit: str, higher_is_better: bool,
+                  chance: float | None = None, solved: float | None = None, revision: str | None = None) -> go.Figure:
+    """A held-out metric over training with the task's chance level and, where it has one, its solved line."""
+    title = f"{label[:1].upper()}{label[1:]} on held-out data ({unit}, {'higher' if higher_is_better else 'lower'} is better)"
+    if not len(eval_steps):
+        return empty_figure(title, "measured at the first evaluation...")
+    spec = Spec(title, "training step", unit, revision=revision)
+    spec.trace(x=np.asarray(eval_steps, dtype=float), y=as_array(values), name=label, mode="lines+markers",
+               line={"color": VALIDATION, "width": 2}, marker={"size": 6})
+    if chance is not None:
+        spec.hline(chance, f"chance: {chance:.3g}")
+    if solved is not None:
+        spec.hline(solved, f"solved: {'≥' if higher_is_better else '≤'} {solved:g}", line_color=AFTER)
+    spec.layout["yaxis"]["rangemode"] = "tozero"
     return spec.figure()
 
 

@@ -2,18 +2,15 @@
 
 import streamlit as st
 
-from playground import charts
-from playground.summaries import TASK_METRICS, compare_frame, headline_metric
+from playground.viz import charts
+from playground.runs.summaries import compare_frame, extra_metrics, headline_metric, task_of
 from ui.context import history, store
 from ui.polling import live_section
 from ui.race import draw_race_form
 from ui.plot import plot
 from ui.run_panel import duration
 from ui.runs import pick_runs, recent_runs, short_label, status_text
-from ui.routing import ensure_routed
 from ui.plain import plain
-
-ensure_routed()  # first: a visit straight to this page's address must go through app.py
 
 st.title("Compare")
 runs = recent_runs()
@@ -55,13 +52,15 @@ def draw() -> bool:
             st.progress(min(record.step / max(record.total_steps, 1), 1.0),
                         text=plain(f"{short_label(record)} · {status_text(record)} · step {record.step:,} of "
                                    f"{record.total_steps:,} · {duration(elapsed)} {record.message}"))
+    units = {task_of(r).loss.unit if task_of(r) else "loss" for r in records.values()}
+    loss_axis = f"loss ({units.pop()})" if len(units) == 1 else "loss (each task's own unit)"
     rows = [
         (charts.overlay_figure(curves(records, histories, "step", "loss"), "Training loss by step", "training step",
-                               "loss (each task's unit)", smoothing=smoothing, revision="by-step"),
+                               loss_axis, smoothing=smoothing, revision="by-step"),
          charts.overlay_figure(curves(records, histories, "time", "loss"), "Training loss by wall-clock time",
-                               "seconds since the run started", "loss (each task's unit)", smoothing=smoothing, revision="by-time")),
+                               "seconds since the run started", loss_axis, smoothing=smoothing, revision="by-time")),
         (charts.overlay_figure(curves(records, histories, "step", "val_loss", "evals"), "Validation loss",
-                               "training step", "loss (each task's unit)", revision="val"),
+                               "training step", loss_axis, revision="val"),
          charts.overlay_figure(curves(records, histories, "step", "grad_norm"), "Global gradient norm before clipping",
                                "training step", "‖g‖ (log scale)", log_y=True, smoothing=smoothing, revision="norm")),
     ]
@@ -80,7 +79,7 @@ def draw() -> bool:
     table = compare_frame(list(records.values()), histories)
     table["run"] = [short_label(record) for record in records.values()]  # same-named runs stay apart
     metric_names = {headline_metric(r).replace("_", " ") for r in records.values()}
-    metric_names |= {n.replace("_", " ") for n in TASK_METRICS if n.replace("_", " ") in table.columns}
+    metric_names |= {m.name.replace("_", " ") for r in records.values() for m in extra_metrics(r)}
     st.dataframe(table.drop(columns=["id"]), hide_index=True, column_config={
         "parameters": st.column_config.NumberColumn(format="%d"),
         "lr": st.column_config.NumberColumn(format="%.4g"),

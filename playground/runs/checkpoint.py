@@ -20,11 +20,11 @@ from pathlib import Path
 
 import torch
 
-from . import atomic, models, tasks
-from .config import ConfigError, RunConfig
-from .data.errors import DataError
-from .models import SequenceModel
-from .tasks import Task
+from .. import atomic, models, tasks
+from ..config import ConfigError, RunConfig
+from ..data.errors import DataError
+from ..models import SequenceModel
+from ..tasks import Task
 
 FORMAT = "sequence-playground/1"
 WEIGHTS, META = "model.pt", "config.json"  # the weights' default name (older checkpoints, zips) and the description

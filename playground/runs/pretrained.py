@@ -11,13 +11,14 @@ from pathlib import Path
 
 import torch
 
-from . import atomic, checkpoint, devices, models, tasks
+from . import checkpoint
+from .. import atomic, devices, models, tasks
 from .checkpoint import CheckpointError
-from .config import ModelConfig, RunConfig, TaskConfig, TrainConfig
-from .data.corpora import BUILTIN
-from .paths import PRETRAINED_DIR
+from ..config import ModelConfig, RunConfig, TaskConfig, TrainConfig
+from ..data.corpora import BUILTIN
+from ..paths import PRETRAINED_DIR
 from .store import RunStore
-from .train.trainer import Callback, Trainer
+from ..train.trainer import Callback, Trainer
 
 
 def _char_recipe(dataset: str, steps: int, hidden: int) -> RunConfig:
@@ -124,23 +125,24 @@ def pretrain(names: list[str] | None = None, out_dir: Path = PRETRAINED_DIR,
 
 
 def model_card(name: str, cfg: RunConfig, task, metrics: dict, parameters: int) -> str:
-    corpus = BUILTIN.get(cfg.task.dataset) if cfg.task.name == "char" else None
+    corpus = BUILTIN.get(cfg.task.dataset) if task.about.try_view == "sample" else None  # a text model's corpus
     data = f"{corpus.title} (`{corpus.name}`): {corpus.description}" if corpus else f"`{cfg.task.dataset}`"
     facts = ", ".join(f"{k.replace('_', ' ')} {v:,}" if isinstance(v, int) else f"{k.replace('_', ' ')} {v:.3g}"
                       for k, v in task.describe().items() if isinstance(v, (int, float)))
     scores = "\n".join(f"  - {k}: {v:.4f}" if isinstance(v, float) else f"  - {k}: {v}"
                        for k, v in metrics.items() if isinstance(v, (int, float)))
-    m, t = cfg.model, cfg.train
+    m, t, headline = cfg.model, cfg.train, task.about.headline_metric
     return f"""# {name}
 
 {cfg.label()}: trained by `python -m playground pretrain --only {name}`.
 
-- Task: `{cfg.task.name}`. Data: {data} {facts}. The held-out split is never trained on.
+- Task: {task.about.title} (`{cfg.task.name}`). Data: {data} {facts}. The held-out split is never trained on.
 - Model: {m.arch}, {m.layers} layer(s) of {m.hidden} units, embedding {m.embedding}, attention {m.attention}, \
 {parameters:,} parameters.
 - Training: {t.steps} steps of batch {t.batch_size}, {t.optimizer} at lr {t.lr}, clip by {t.clip} at \
 {t.clip_threshold}, seed {t.seed}.
-- Held-out quality (headline: **{task.headline_metric} = {metrics[task.headline_metric]:.4f}**):
+- Held-out quality (headline: **{headline.label} = {metrics[headline.name]:.4f}** {headline.unit}, \
+{"higher" if headline.higher_is_better else "lower"} is better):
 {scores}
 
 ```json

@@ -13,8 +13,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .series import as_array
+from ..viz.series import as_array
 from .store import RunStore
+
+RECENT = 20  # training losses averaged into a run's "train loss" (one step's loss is noisy)
+
+
+def recent_train_loss(losses) -> float | None:
+    """The mean of the last RECENT finite training losses: the one definition of a run's train loss."""
+    finite = np.asarray([x for x in losses if x is not None and math.isfinite(x)], dtype=float)
+    return float(finite[-RECENT:].mean()) if finite.size else None
+
 
 # per-layer evaluation readouts drawn together, and their labels (train/state_jacobian.py says what they are)
 JACOBIAN_LABELS = {"spectral_radius": "block radius", "block_singular_value": "block's largest singular value",

@@ -10,10 +10,11 @@ import dataclasses
 import time
 from dataclasses import dataclass
 
-from .config import ATTENTIONS, CELLS, RESERVOIRS, ConfigError, RunConfig
-from .models.cells import CELLS as CELL_REGISTRY
+from .. import options
+from ..config import ConfigError, RunConfig
+from ..models.cells import CELLS, cell_spec
+from ..tasks import task_spec
 
-CELL_TITLES = {name: cell.short for name, cell in CELL_REGISTRY.items()}  # each cell's spec names it
 ATTENTION_TITLES = {"none": "", "bahdanau": " + Bahdanau", "luong-dot": " + Luong (dot)",
                     "luong-general": " + Luong (general)", "soft": " + soft attention"}
 
@@ -26,17 +27,25 @@ class Entrant:
 
     @property
     def label(self) -> str:
-        return f"{'bi-' if self.bidirectional else ''}{CELL_TITLES[self.arch]}{ATTENTION_TITLES[self.attention]}"
+        return f"{'bi-' if self.bidirectional else ''}{cell_spec(self.arch).short}{ATTENTION_TITLES[self.attention]}"
 
 
 def entrants(task_name: str) -> list[Entrant]:
-    """Every model variant that can race on a task, in a stable order."""
-    if task_name == "translation":
-        return [Entrant(cell, attention, bi) for bi in (False, True) for cell in CELLS
-                for attention in ATTENTIONS if attention != "soft"]
-    if task_name == "captioning":
-        return [Entrant(cell, attention) for cell in CELLS for attention in ("none", "soft")]
-    return [Entrant(arch) for arch in (*CELLS, *RESERVOIRS)]  # text and long-memory tasks: every cell, and the ESN
+    """Every model variant that can race on a task, in a stable order: each architecture (only those trained
+    by gradient behind a decoder), with each of the task's attention choices, one-way and (where the task
+    allows it) bidirectional."""
+    spec = task_spec(task_name)
+    archs = [name for name, cell in CELLS.items() if cell.trains_by_gradient or not spec.attention]
+    directions = (False, True) if spec.bidirectional else (False,)
+    return [Entrant(arch, attention, bi) for bi in directions for arch in archs
+            for attention in (spec.attention or ("none",))]
+
+
+def default_entrants(task_name: str) -> list[Entrant]:
+    """The task's first race (a story worth watching), or its first three entrants."""
+    options = entrants(task_name)
+    chosen = [Entrant(*e) for e in task_spec(task_name).race_entrants]
+    return [e for e in chosen if e in options] or options[:3]
 
 
 def race_configs(base: RunConfig, racers: list[Entrant]) -> list[RunConfig]:
@@ -52,5 +61,5 @@ def race_configs(base: RunConfig, racers: list[Entrant]) -> list[RunConfig]:
                                     bidirectional=racer.bidirectional)
         cfg = dataclasses.replace(base, name=f"{group} · {racer.label}", group=group, model=model,
                                   task=dataclasses.replace(base.task), train=dataclasses.replace(base.train))
-        configs.append(cfg.validate())
+        configs.append(options.reset_unused(cfg).validate())  # a racer records only what applies to it
     return configs

@@ -5,17 +5,15 @@ import math
 import pandas as pd
 import streamlit as st
 
-from playground import charts
+from playground.models.cells import CELLS
+from playground.viz import charts
 from playground.train.diagnostics import decay_rate
 from ui.context import history, store
 from ui.polling import live_section
 from ui.plot import plot
 from ui.runs import newest, pick_runs, recent_runs, short_label
-from ui.routing import ensure_routed
 from ui import lab_flow, lab_gates, lab_sweep, lab_twins
 from ui.plain import plain
-
-ensure_routed()  # first: a visit straight to this page's address must go through app.py
 
 st.title("Gradients")
 st.markdown(
@@ -95,6 +93,14 @@ def spectral_section(records, histories) -> None:
 
 def norms_section(records, histories) -> None:
     st.subheader("How large the gradients were, and how often clipping fired")
+    trained = {run_id: record for run_id, record in records.items()
+               if getattr(CELLS.get(record.config.model.arch), "trains_by_gradient", True)}
+    if len(trained) < len(records):  # a reservoir's readout is solved in closed form: no gradient steps to chart
+        others = ", ".join(short_label(r) for run_id, r in records.items() if run_id not in trained)
+        st.caption(f"{others}: no weights learn by gradient, so there are no gradient norms or clipping to show.")
+    records = trained
+    if not records:
+        return
     norms = {short_label(record): histories[run_id].column("grad_norm") for run_id, record in records.items()}
     thresholds = {short_label(record): record.config.train.clip_threshold
                   for record in records.values() if record.config.train.clip == "norm"}

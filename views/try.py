@@ -3,15 +3,13 @@
 import torch
 import streamlit as st
 
-from playground.checkpoint import CheckpointError
+from playground.runs.checkpoint import CheckpointError
 from playground.data.errors import DataError
-from playground.export import import_checkpoint
+from playground.runs.export import import_checkpoint
+from playground.tasks import TASK_SPECS
 from ui import model_source, try_views, url_state
 from ui.sample_view import legend_html, probability_html
-from ui.routing import ensure_routed
 from ui.plain import plain
-
-ensure_routed()  # first: a visit straight to this page's address must go through app.py
 
 st.title("Try")
 st.markdown("Put a trained model to work: a text model writes, a translator translates, a captioner describes a "
@@ -41,11 +39,11 @@ def generate() -> None:
     try:
         loaded = model_source.load(s["model"])
         generator = torch.Generator().manual_seed(int(s["sample_seed"]))
-        if loaded.config.task.name == "char":
-            result = loaded.task.sample(loaded.model, length=int(s["length"]), temperature=float(s["temperature"]),
-                                        prime=s.get("prime") or "", generator=generator)
-        else:  # other tasks show their own kind of sample
-            result = loaded.task.sample(loaded.model, generator=generator)
+        controls = TASK_SPECS[loaded.config.task.name].try_controls if loaded.config.task.name in TASK_SPECS else ()
+        given = {"length": int(s.get("length", 300)), "temperature": float(s.get("temperature", 0.8)),
+                 "prime": s.get("prime") or ""}
+        # only the controls the task offers; other tasks show their own kind of sample
+        result = loaded.task.sample(loaded.model, generator=generator, **{k: given[k] for k in controls})
     except (CheckpointError, DataError) as exc:
         s["generated"] = {"model": s["model"], "error": str(exc)}
     else:
@@ -63,7 +61,7 @@ if not options:
             "shipped ones with `python -m playground pretrain`.", icon=":material/arrow_back:")
     st.stop()
 
-text_models = [ref for ref, entry in options.items() if entry["task"] == "char"]
+text_models = [ref for ref, entry in options.items() if entry["writes_text"]]
 reference = url_state.selectbox("Model", list(options), lambda ref: options[ref]["label"], "model",
                                 default=(text_models or list(options))[0])
 if reference is None:
@@ -76,25 +74,33 @@ except CheckpointError as exc:
 cfg, metrics = loaded.config, loaded.meta.get("metrics", {})
 facts = [f"{cfg.model.arch} {cfg.model.layers}×{cfg.model.hidden}", f"{_count(loaded.meta.get('parameters'))} parameters",
          f"trained {plain(loaded.meta.get('step', '?'))} steps on {plain(cfg.task.dataset)}"]
-facts += [f"{k.replace('_', ' ')} {v:.3f}" for k, v in metrics.items() if k in ("val_loss", "bits_per_char", "exact_match")]
+spec = TASK_SPECS.get(cfg.task.name)
+shown = ("val_loss", spec.headline) if spec else ("val_loss",)
+facts += [f"{k.replace('_', ' ')} {v:.3f}" for k, v in metrics.items() if k in shown and isinstance(v, (int, float))]
 st.caption(" · ".join(facts))
 
-if cfg.task.name in try_views.VIEWS:  # translation, captioning: a view of their own
-    try_views.VIEWS[cfg.task.name].draw(loaded)
+if spec and spec.try_view in try_views.VIEWS:  # translate, caption: a view of their own
+    try_views.VIEWS[spec.try_view].draw(loaded)
     st.stop()
 
-if cfg.task.name == "char":
-    st.markdown("**Temperature** divides the model's log-probabilities before sampling: below 1 it plays safe (and "
-                "repeats itself), above 1 it takes risks (and makes typos).")
+if spec and spec.try_controls:
+    controls = spec.try_controls  # only those the task's sample() takes
+    if "temperature" in controls:
+        st.markdown("**Temperature** divides the model's log-probabilities before sampling: below 1 it plays safe (and "
+                    "repeats itself), above 1 it takes risks (and makes typos).")
     left, middle, right, last = st.columns([2, 3, 2, 1], vertical_alignment="bottom")
-    left.slider("Temperature", 0.1, 2.0, 0.8, step=0.05, key="temperature", bind="query-params")
-    middle.text_input("Prime text (the model continues it)", "", key="prime", bind="query-params", max_chars=500)
-    right.slider("Length", 20, 2000, 300, step=20, key="length", bind="query-params")
+    if "temperature" in controls:
+        left.slider("Temperature", 0.1, 2.0, 0.8, step=0.05, key="temperature", bind="query-params")
+    if "prime" in controls:
+        middle.text_input("Prime text (the model continues it)", "", key="prime", bind="query-params", max_chars=500)
+    if "length" in controls:
+        right.slider("Length", 20, 2000, 300, step=20, key="length", bind="query-params")
     last.number_input("Seed", 0, 2**31 - 1, 0, key="sample_seed")
     st.button("Generate", icon=":material/edit:", type="primary", on_click=generate)
 else:
-    st.info(f"This is a **{plain(cfg.task.name)}** model: it decodes its answer rather than sampling text, so temperature "
-            "and length do not apply. Here is what it makes of a held-out example.", icon=":material/info:")
+    st.info(f"This is a **{plain(spec.title if spec else cfg.task.name)}** model: it decodes its answer rather than "
+            "sampling text, so temperature and length do not apply. Here is what it makes of a held-out example.",
+            icon=":material/info:")
     st.number_input("Example", 0, 2**31 - 1, 0, key="sample_seed", help="Each number picks another held-out example.")
     st.button("Show an example", icon=":material/play_arrow:", type="primary", on_click=generate)
 

@@ -1,0 +1,1 @@
+"""Experiments built from runs: the gradient lab and races."""

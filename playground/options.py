@@ -1,0 +1,273 @@
+"""Every run setting in one table: its config field, CLI flag, URL key, form widget, and when it applies.
+
+The CLI's flags (`cli.add_train_arguments`), the Train form's widgets and URL parameters
+(`ui/train_form.py`) and `python -m playground describe` are all generated from `SETTINGS`, so a
+field added to a config dataclass (with its comment) and a row here is settable everywhere.
+
+Whether a setting applies is read from the registries, never from a name: a task's spec lists the
+task and training fields it reads (`TaskSpec.all_settings()`), a cell's spec the model fields it
+reads (`CellSpec.settings`); settings that only matter for training by gradient (optimiser,
+clipping, ...) do not apply to a cell that `trains_by_gradient` is False for. This module sits above
+both `config` and the registries (config.py imports neither).
+"""
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import re
+import typing
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
+from typing import Any, Callable
+
+from .config import (ATTENTION_ALIASES, BACKENDS, CLIP_MODES, DEVICES, INITS, OPTIMIZERS, TOKENIZATIONS, ModelConfig,
+                     RunConfig, TaskConfig, TrainConfig)
+from .models.cells import CELLS, cell_spec
+from .tasks import GENERIC_SETTINGS, TASK_SPECS
+
+GENERIC = tuple(GENERIC_SETTINGS)  # the task-independent settings (optimiser, steps, clipping, ...)
+
+SECTIONS = {"task": TaskConfig, "model": ModelConfig, "train": TrainConfig}
+ALWAYS = ("task.name", "model.arch")  # what every run records: they pick the task and the cell
+
+
+@dataclass(frozen=True)
+class Setting:
+    path: str  # "section.field" of RunConfig ("train.lr")
+    key: str = ""  # URL parameter and widget key ("" = the field name); old links' keys are kept (rho, batch, ...)
+    flag: str = ""  # CLI flag without dashes ("" = the field name with - for _)
+    label: str = ""  # the form's label when the task's spec gives none
+    widget: str = ""  # how the form draws it: select | segmented | radio | slider | select_slider | number |
+    #                   toggle ("" = CLI and configs only)
+    choices: tuple = ()  # allowed values for select-like widgets and CLI choices (empty: read from the registries)
+    low: float | None = None  # smallest value the widget offers (the config's validate() has the last word)
+    high: float | None = None  # largest value the widget offers
+    step: float | None = None  # widget step
+    group: str = "Training"  # the form's section
+    by_gradient: bool = False  # True: applies only to cells trained by gradient (optimiser, clipping, ...)
+    when: Callable[[RunConfig], bool] | None = None  # a further condition on the other settings (momentum: sgd only)
+    help: str = ""  # extra help for the form ("" = the field's comment in config.py)
+
+    @property
+    def section(self) -> str:
+        return self.path.split(".")[0]
+
+    @property
+    def field(self) -> str:
+        return self.path.split(".")[1]
+
+    @property
+    def url_key(self) -> str:
+        return self.key or self.field
+
+    @property
+    def cli_flag(self) -> str:
+        return self.flag or self.field.replace("_", "-")
+
+    @cached_property
+    def type(self) -> type:
+        """The field's type without None (`int | None` -> int)."""
+        hint = typing.get_type_hints(SECTIONS[self.section])[self.field]
+        return next(t for t in (typing.get_args(hint) or (hint,)) if t is not type(None))
+
+    @cached_property
+    def default(self) -> Any:
+        return getattr(SECTIONS[self.section](), self.field)
+
+    @cached_property
+    def comment(self) -> str:
+        return field_comments(self.section).get(self.field, "")
+
+    def get(self, cfg: RunConfig) -> Any:
+        return getattr(getattr(cfg, self.section), self.field)
+
+    def set(self, cfg: RunConfig, value: Any) -> None:
+        setattr(getattr(cfg, self.section), self.field, value)
+
+    def label_for(self, task: str) -> str:
+        spec = TASK_SPECS.get(task)
+        return (spec.all_settings().get(self.path) if spec else None) or self.label or self.field.replace("_", " ")
+
+
+def _trained_cells() -> tuple[str, ...]:
+    return tuple(name for name, cell in CELLS.items() if cell.trains_by_gradient)
+
+
+SETTINGS: tuple[Setting, ...] = (
+    # -- task and data
+    Setting("task.name", key="task", flag="task", label="Task", widget="select", group="Task and data"),
+    Setting("task.dataset", label="Dataset", widget="select", group="Task and data"),
+    Setting("task.data_path", flag="data", label="Text file"),
+    Setting("task.val_fraction"), Setting("task.max_chars"), Setting("task.max_upload_bytes"),
+    Setting("task.pairs", widget="number", low=100, high=1_000_000, step=1000, group="Task and data"),
+    Setting("task.data_seed", widget="number", low=0, high=2**31 - 1, step=1, group="Task and data"),
+    Setting("task.tokenization", widget="select", choices=TOKENIZATIONS, group="Task and data"),
+    Setting("task.max_len", widget="number", low=2, high=1000, step=1, group="Task and data"),
+    Setting("task.scene_shapes"), Setting("task.scene_colours"), Setting("task.scene_noise"),
+    Setting("task.image_size"), Setting("task.test_scenes"),
+    Setting("task.test_sequences", widget="number", low=10, high=100_000, step=64, group="Task and data"),
+    Setting("task.markers", widget="select", choices=(2, 3), group="Task and data"),
+    Setting("task.copy_length", widget="number", low=1, high=100, step=1, group="Task and data"),
+    # -- architecture
+    Setting("model.arch", key="arch", label="Recurrent cell", widget="segmented", group="Architecture"),
+    Setting("model.hidden", label="Hidden units", widget="select_slider", choices=(8, 16, 32, 64, 128, 256, 512, 1024),
+            group="Architecture"),
+    Setting("model.layers", label="Layers", widget="number", low=1, high=4, step=1, group="Architecture"),
+    Setting("model.embedding", label="Embedding size", widget="select_slider", choices=(8, 16, 32, 64, 128, 256),
+            group="Architecture"),
+    Setting("model.dropout", label="Dropout between layers", widget="slider", low=0.0, high=0.8, step=0.05,
+            group="Architecture", when=lambda cfg: cfg.model.layers > 1),
+    Setting("model.bidirectional", label="Bidirectional (also read right-to-left)", widget="toggle",
+            group="Architecture"),
+    Setting("model.init", label="Initialisation", widget="select", choices=INITS, group="Architecture"),
+    Setting("model.spectral_radius", key="rho", label="Spectral radius ρ of W_hh", widget="slider", low=0.1, high=3.0,
+            step=0.05, group="Architecture",
+            when=lambda cfg: cfg.model.init == "spectral" or not cell_spec(cfg.model.arch).trains_by_gradient),
+    Setting("model.backend", label="Backend", widget="radio", choices=BACKENDS, group="Architecture",
+            help="fused: torch's kernels (fast). scratch: the textbook cells in Python (2-3x slower), which also "
+                 "record gate statistics."),
+    Setting("model.leak_rate", key="leak", label="Leak rate", widget="slider", low=0.01, high=1.0, step=0.01,
+            group="Echo state reservoir"),
+    Setting("model.input_scaling", label="Input scaling", widget="slider", low=0.05, high=2.0, step=0.05,
+            group="Echo state reservoir"),
+    Setting("model.sparsity", label="Sparsity of W_hh", widget="slider", low=0.0, high=0.99, step=0.01,
+            group="Echo state reservoir"),
+    Setting("model.ridge", label="Ridge penalty λ", widget="number", low=1e-12, high=10.0, group="Echo state reservoir"),
+    Setting("model.washout", label="Washout (steps not fitted)", widget="number", low=0, high=10_000, step=1,
+            group="Echo state reservoir"),
+    # -- decoder
+    Setting("model.attention", label="Attention", widget="select", group="Decoder"),
+    Setting("model.decoder_arch", label="Decoder cell", widget="select", group="Decoder"),
+    Setting("train.teacher_forcing", label="Teacher forcing", widget="slider", low=0.0, high=1.0, step=0.05,
+            group="Decoder"),
+    Setting("train.beam", label="Beam width at evaluation", widget="number", low=1, high=20, step=1, group="Decoder"),
+    # -- training
+    Setting("train.optimizer", label="Optimiser", widget="select", choices=OPTIMIZERS, by_gradient=True),
+    Setting("train.lr", label="Learning rate", widget="number", low=1e-5, high=10.0, step=1e-3, by_gradient=True),
+    Setting("train.momentum", label="Momentum", widget="slider", low=0.0, high=0.99, step=0.01, by_gradient=True,
+            when=lambda cfg: cfg.train.optimizer == "sgd"),
+    Setting("train.weight_decay", label="Weight decay", widget="number", low=0.0, high=1.0, step=1e-4,
+            by_gradient=True),
+    Setting("train.steps", label="Steps", widget="number", low=1, high=200_000, step=100),
+    Setting("train.batch_size", key="batch", label="Batch size", widget="select_slider",
+            choices=(1, 2, 4, 8, 16, 32, 64, 128, 256)),
+    Setting("train.seq_len", label="Sequence length", widget="select_slider",
+            choices=(8, 16, 32, 64, 100, 128, 200, 256, 512)),
+    Setting("train.eval_every", label="Measure gradient flow and sample every N steps", widget="number", low=1,
+            high=10_000, step=5),
+    Setting("train.eval_batches"), Setting("train.checkpoint_every"), Setting("train.threads"),
+    Setting("train.sample_length"), Setting("train.sample_temperature"),
+    Setting("train.stop_when_solved", label="Stop when solved", widget="toggle"),
+    Setting("train.seed", label="Seed", widget="number", low=0, high=2**31 - 1, step=1),
+    Setting("train.device", label="Device", widget="select", choices=DEVICES),
+    # -- clipping
+    Setting("train.clip", label="Clip", widget="segmented", choices=CLIP_MODES, group="Gradient clipping",
+            by_gradient=True),
+    Setting("train.clip_threshold", key="clip_at", label="Threshold", widget="number", low=1e-4, high=1e6, step=0.25,
+            group="Gradient clipping", by_gradient=True, when=lambda cfg: cfg.train.clip != "none"),
+)
+BY_PATH = {s.path: s for s in SETTINGS}
+BY_KEY = {s.url_key: s for s in SETTINGS}
+GROUPS = tuple(dict.fromkeys(s.group for s in SETTINGS if s.widget))  # the form's sections, in order
+
+
+def setting(path: str) -> Setting:
+    return BY_PATH[path]
+
+
+def choices(s: Setting, task: str = "", arch: str = "") -> tuple:
+    """The values a setting may take now: its own list, or what the registries offer for this task and cell."""
+    if s.path == "task.name":
+        return tuple(TASK_SPECS)
+    if s.path == "task.dataset":
+        spec = TASK_SPECS.get(task)
+        return tuple(spec.datasets()) if spec else ()
+    if s.path == "model.arch":
+        return tuple(CELLS)
+    if s.path == "model.decoder_arch":
+        return ("",) + _trained_cells()
+    if s.path == "model.attention":
+        spec = TASK_SPECS.get(task)
+        return tuple(spec.attention) if spec and spec.attention else ("none",)
+    if s.path == "model.backend" and arch in CELLS:
+        return CELLS[arch].backends or s.choices
+    return s.choices
+
+
+def applies(s: Setting, cfg: RunConfig) -> bool:
+    """Whether the setting means anything for this run's task and cell (and its other settings)."""
+    if s.path in ALWAYS:
+        return True
+    task, cell = TASK_SPECS.get(cfg.task.name), CELLS.get(cfg.model.arch)
+    if task is None or cell is None:
+        return True  # validation reports the unknown name; say nothing more here
+    if s.by_gradient and not cell.trains_by_gradient:
+        return False
+    if s.section == "model":
+        if s.path in task.settings:  # the decoder's settings: the task reads them
+            pass
+        elif s.field not in cell.settings:
+            return False
+        elif s.field == "bidirectional" and not task.bidirectional:
+            return False
+        elif s.field == "embedding" and not task.embeds_inputs:
+            return False
+    elif s.path not in task.all_settings():
+        return False
+    return s.when is None or bool(s.when(cfg))
+
+
+def applying(cfg: RunConfig) -> list[Setting]:
+    return [s for s in SETTINGS if applies(s, cfg)]
+
+
+def reset_unused(cfg: RunConfig) -> RunConfig:
+    """Put every setting that does not apply back to its default, so a run records no stray values
+    (a leak rate left over from an ESN on an LSTM run, say)."""
+    for s in SETTINGS:
+        if not applies(s, cfg) and s.when is None:  # `when` settings keep their value: a switch shows them again
+            s.set(cfg, s.default)
+    return cfg
+
+
+def migrate_url(params: dict[str, str], others: tuple[str, ...] = ()) -> tuple[dict[str, str], list[str]]:
+    """Old links' parameters in today's terms, and a sentence per change a user should know of. `others`
+    are the page's own parameters that are not run settings (a watched run, say)."""
+    params, notes = dict(params), []
+    attention = setting("model.attention").url_key
+    if params.get(attention) in ATTENTION_ALIASES:
+        params[attention] = ATTENTION_ALIASES[params[attention]]
+    unknown = sorted(k for k in params if k not in BY_KEY and k not in others)
+    if unknown:
+        notes.append(f"This link names settings the playground no longer has ({', '.join(unknown)}); they were left out.")
+    return params, notes
+
+
+@lru_cache(maxsize=None)
+def field_comments(section: str) -> dict[str, str]:
+    """{field: its comment in config.py}: the one description of each setting, reused as CLI and form help."""
+    comments, last = {}, None
+    lines = [line for kind in SECTIONS[section].__mro__ if dataclasses.is_dataclass(kind)
+             for line in inspect.getsource(kind).splitlines()]  # the section and the options it is made of
+    for line in lines:
+        match = re.match(r"\s+(\w+): [^#]*#\s*(.*)$", line)
+        if match:
+            last = match.group(1)
+            comments[last] = match.group(2).strip()
+        elif last and re.match(r"\s+#\s{3,}", line):  # a continuation line of the comment above
+            comments[last] += " " + line.strip().lstrip("#").strip()
+        else:
+            last = None
+    return comments
+
+
+def describe_settings() -> list[dict]:
+    """Plain JSON of the table for `python -m playground describe`."""
+    return [{"path": s.path, "flag": f"--{s.cli_flag}", "url_key": s.url_key, "type": s.type.__name__,
+             "default": s.default, "help": s.comment, "by_gradient": s.by_gradient} for s in SETTINGS]
+
+
+def check_complete() -> list[str]:
+    """Config fields with no row in SETTINGS (a test keeps this empty)."""
+    return [f"{section}.{f.name}" for section, kind in SECTIONS.items() for f in dataclasses.fields(kind)
+            if f"{section}.{f.name}" not in BY_PATH]

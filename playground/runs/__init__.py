@@ -1,0 +1,1 @@
+"""Runs: the store, executing a run (in this process or a child), checkpoints, exports, histories, summaries."""
