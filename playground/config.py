@@ -14,13 +14,16 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any
 
+from .models.cells import CELLS as CELL_REGISTRY
+
 
 class ConfigError(ValueError):
     """A setting is missing, unknown or out of range; the message is shown to the user as is."""
 
 
-CELLS = ("rnn-tanh", "rnn-relu", "lstm", "gru")  # recurrent cells trained by gradient (two backends, init presets, gates)
-RESERVOIRS = ("esn",)  # fixed random recurrent maps whose linear readout is solved in closed form (no backprop)
+# the cell registry (models/cells: one file per cell; it imports only torch, so no import circle)
+CELLS = tuple(name for name, cell in CELL_REGISTRY.items() if cell.trains_by_gradient)  # recurrent cells trained by gradient
+RESERVOIRS = tuple(name for name, cell in CELL_REGISTRY.items() if not cell.trains_by_gradient)  # fixed maps, closed-form readout
 ARCHITECTURES = CELLS + RESERVOIRS
 LONG_MEMORY_TASKS = ("adding", "temporal-order", "copy")  # generate their own sequences: no dataset; seq_len is T
 BACKENDS = ("fused", "scratch")

@@ -1,31 +1,24 @@
-"""Models: every one is a `SequenceModel` (see base.py) around the shared `RecurrentCore`."""
+"""Models: every one is a `SequenceModel` (see base.py) around the shared `RecurrentCore`.
+
+The names below load on first use (PEP 562), so that importing the cell registry
+(`playground.models.cells`, which needs only torch) runs nothing else of this package: `config.py`
+reads the registry without an import circle through the model modules, which read the config.
+"""
 from __future__ import annotations
 
-from ..config import RESERVOIRS, ModelConfig
-from .base import ModelOutput, SequenceModel
-from .captioner import Captioner
-from .esn import EchoStateNetwork
-from .language_model import LanguageModel
-from .readout import ReadoutModel
-from .recurrent import RecurrentCore
-from .seq2seq import Seq2Seq
+from importlib import import_module
 
-# A task's spec names the family of model it needs; the architecture is a setting inside it.
-FAMILIES = {
-    "language_model": lambda cfg, spec: LanguageModel(cfg, spec["vocab_size"]),
-    "seq2seq": Seq2Seq,  # translation: spec has source_vocab_size and target_vocab_size
-    "captioner": Captioner,  # captioning: spec has vocab_size, image_size, pad/bos/eos ids and max_words
-    "readout": ReadoutModel,  # long-memory tasks: a label per sequence or per step (see readout.py for the spec)
+_EXPORTS = {  # name -> the module of this package that defines it (relative)
+    "build": ".families", "FAMILIES": ".families", "ModelOutput": ".base", "SequenceModel": ".base",
+    "RecurrentCore": ".recurrent", "LanguageModel": ".language_model", "Seq2Seq": ".seq2seq",
+    "Captioner": ".captioner", "ReadoutModel": ".readout", "EchoStateNetwork": ".esn",
 }
 
 
-def build(cfg: ModelConfig, spec: dict) -> SequenceModel:
-    """The model a task asks for (`spec["family"]`), with the recurrent core `cfg` describes."""
-    cfg.validate()
-    if cfg.arch in RESERVOIRS:  # a fixed reservoir learns only its readout: one closed-form model for every task it can do
-        return EchoStateNetwork(cfg, spec)
-    return FAMILIES[spec["family"]](cfg, spec)
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(_EXPORTS[name], __name__), name)
 
 
-__all__ = ["build", "ModelOutput", "SequenceModel", "RecurrentCore", "LanguageModel", "Seq2Seq", "Captioner", "ReadoutModel",
-           "EchoStateNetwork", "FAMILIES"]
+__all__ = list(_EXPORTS)

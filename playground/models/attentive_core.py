@@ -2,8 +2,8 @@
 
 Show, Attend and Tell feeds the decoder [x_t ; z_t], where z_t = glimpse(h_{t-1}) is the attention
 context. z_t depends on the previous step's output, so the recurrence runs one step at a time.
-Each step uses the core's own weights (`weight_ih_l0` spans x and z) and the textbook cell of
-`cells.py`, whichever backend holds the weights: parameter names, initialisation presets,
+Each step uses the core's own cells (`weight_ih_l0` spans x and z), run by the stack whatever the
+backend setting (the steps are the same): parameter names, initialisation presets,
 spectral radii and checkpoints are those of a plain `RecurrentCore` with input size D + C.
 
 Gradient flow: the diagnostics' forward pre-hook sees x (B, T, D) in one piece, the decoder's
@@ -20,8 +20,8 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from ..config import ConfigError, ModelConfig
-from .cells import make_cell
 from .recurrent import RecurrentCore
+from .stack import joined_state, state_parts
 
 # h_{t-1} of the top layer (B, H) -> (context (B, C), attention weights (B, L))
 Glimpse = Callable[[Tensor], tuple[Tensor, Tensor]]
@@ -31,48 +31,41 @@ class AttentiveCore(RecurrentCore):
     def __init__(self, cfg: ModelConfig, input_size: int, context_size: int) -> None:
         if cfg.bidirectional:
             raise ConfigError("a decoder reads left to right: turn bidirectional off")
-        super().__init__(cfg, input_size + context_size)
+        super().__init__(cfg, input_size + context_size, scratch_only=True)  # the cells, stepped one by one
         self.input_size, self.context_size = input_size, context_size
-        self.cell = make_cell(cfg.arch)
-        self.is_lstm = cfg.arch == "lstm"
+        # gate statistics only on the scratch backend, as for every other core (a fused config runs the same steps)
+        self.records_gates = cfg.backend == "scratch"
+
+    def record_gates(self, on: bool) -> bool:
+        return super().record_gates(on) if self.records_gates else False
 
     def forward(self, x: Tensor, state=None, glimpse: Glimpse | None = None):
         """x (B, T, D) -> hidden (B, T, H), final state, contexts (B, T, C), attention weights (B, T, L).
 
-        state: (layers, B, H), or a pair of them for the LSTM; None = zeros."""
+        state: (layers, B, H), or a tuple of them for a cell with several state parts (the LSTM's (h, c)); None = zeros."""
         if glimpse is None:
             raise TypeError("AttentiveCore needs a glimpse function (h_{t-1} -> context, weights)")
-        batch = x.shape[0]
+        stack = self.rnn
+        stack.constrain()
         if state is None:
-            zeros = x.new_zeros(self.num_layers, batch, self.hidden_size)
-            state = (zeros, zeros) if self.is_lstm else zeros
-        hs = list(state[0].unbind(0)) if self.is_lstm else list(state.unbind(0))
-        cs = list(state[1].unbind(0)) if self.is_lstm else [None] * self.num_layers
-        weights = [self._weights(layer) for layer in range(self.num_layers)]
-        w_ih0, _, b_ih0, _ = weights[0]
-        x_proj = F.linear(x, w_ih0[:, : self.input_size], b_ih0)  # (B, T, gates*H): all steps in one product
-        w_context = w_ih0[:, self.input_size:]  # the columns of W_ih that read z_t
-        recorder = getattr(self.rnn, "recorder", None)
-        dropout = self.rnn.dropout if self.training else 0.0
+            state = stack.zero_state(x.shape[0], x)
+        parts = state_parts(state)
+        layer_states = [joined_state(part[layer] for part in parts) for layer in range(self.num_layers)]
+        cells = stack.cells
+        x_proj = cells[0].project(x, slice(0, self.input_size))  # (B, T, rows): all steps in one product
+        dropout = stack.dropout if self.training else 0.0
         outputs, contexts, attention = [], [], []
         for x_t in x_proj.unbind(1):
-            context, alpha = glimpse(hs[-1])
-            projected = x_t + F.linear(context, w_context)
-            for layer, (w_ih, w_hh, b_ih, b_hh) in enumerate(weights):
+            context, alpha = glimpse(state_parts(layer_states[-1])[0])
+            projected = x_t + cells[0].project(context, slice(self.input_size, None), bias=False)  # the columns reading z_t
+            for layer, cell in enumerate(cells):
                 if layer > 0:
-                    below = F.dropout(hs[layer - 1], dropout, training=True) if dropout else hs[layer - 1]
-                    projected = F.linear(below, w_ih, b_ih)
-                if self.is_lstm:
-                    hs[layer], cs[layer] = self.cell.step(projected, (hs[layer], cs[layer]), w_hh, b_hh, recorder)
-                else:
-                    hs[layer] = self.cell.step(projected, hs[layer], w_hh, b_hh, recorder)
-            outputs.append(hs[-1])
+                    below = state_parts(layer_states[layer - 1])[0]
+                    below = F.dropout(below, dropout, training=True) if dropout else below
+                    projected = cell.project(below)
+                layer_states[layer] = cell.step(projected, layer_states[layer], stack.recorder)
+            outputs.append(state_parts(layer_states[-1])[0])
             contexts.append(context)
             attention.append(alpha)
-        final = (torch.stack(hs), torch.stack(cs)) if self.is_lstm else torch.stack(hs)
+        final = joined_state(torch.stack(part) for part in zip(*(state_parts(s) for s in layer_states)))
         return torch.stack(outputs, 1), final, torch.stack(contexts, 1), torch.stack(attention, 1)
-
-    def _weights(self, layer: int) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-        rnn = self.rnn
-        return (getattr(rnn, f"weight_ih_l{layer}"), getattr(rnn, f"weight_hh_l{layer}"),
-                getattr(rnn, f"bias_ih_l{layer}"), getattr(rnn, f"bias_hh_l{layer}"))

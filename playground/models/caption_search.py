@@ -12,6 +12,8 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from .captioner import Captioner
+from .inference import beam_search as search
+from .inference import select_rows
 
 
 @dataclass
@@ -19,13 +21,6 @@ class Decoded:
     ids: list[int]  # word ids, <eos> excluded
     attention: Tensor | None  # (len(ids), L) weights for each word, or None
     log_prob: float  # sum of log p(word) over the words and the final <eos>
-
-
-def select_state(state, index: Tensor):
-    """Rows `index` of a recurrent state (layers, B, H), or of each tensor of an LSTM's pair."""
-    if isinstance(state, tuple):
-        return tuple(s.index_select(1, index) for s in state)
-    return state.index_select(1, index)
 
 
 def next_word_log_probs(model: Captioner, logits: Tensor, last: bool) -> Tensor:
@@ -71,47 +66,24 @@ def beam_search(model: Captioner, images: Tensor, beam: int, max_words: int | No
     """Keep the `beam` likeliest partial captions at every step; return the likeliest finished one.
 
     Scores are summed log-probabilities (no length penalty: captions of one grammar differ little
-    in length). A finished caption extends only by <pad> at no cost, so it competes unchanged.
-    With beam = 1 this is greedy decoding.
+    in length); see inference.beam_search. With beam = 1 this is greedy decoding.
     """
     steps = (max_words or model.max_words) + 1
     batch, device = images.shape[0], images.device
     memory = model.encode(images)
     state = model.initial_state(memory)
     expand = torch.arange(batch, device=device).repeat_interleave(beam)  # row b*beam + k reads image b
-    memory, state = memory.select(expand), select_state(state, expand)
-    scores = torch.full((batch, beam), float("-inf"), device=device)
-    scores[:, 0] = 0.0  # one live hypothesis to start with, or the beam would hold copies of it
-    done = torch.zeros(batch, beam, dtype=torch.bool, device=device)
-    ids = torch.zeros(batch, beam, 0, dtype=torch.long, device=device)
-    maps = None
-    words = torch.full((batch * beam, 1), model.bos, dtype=torch.long, device=device)
-    offsets = (torch.arange(batch, device=device) * beam)[:, None]  # (B, 1)
-    for step in range(steps):
-        logits, state, weights = model.decode(words, state, memory)
-        log_probs = next_word_log_probs(model, logits, last=step == steps - 1)  # (B*beam, V)
-        vocab = log_probs.shape[-1]
-        log_probs = log_probs.view(batch, beam, vocab)
-        only_pad = torch.full((vocab,), float("-inf"), device=device)
-        only_pad[model.pad] = 0.0
-        log_probs = torch.where(done[..., None], only_pad, log_probs)
-        top_scores, top = (scores[..., None] + log_probs).view(batch, -1).topk(beam, dim=1)  # (B, beam)
-        parent, word = top // vocab, top % vocab
-        rows = (parent + offsets).view(-1)  # which old hypothesis each new one extends
-        state = select_state(state, rows)
-        ids = torch.cat([ids.gather(1, parent[..., None].expand(-1, -1, ids.shape[2])), word[..., None]], dim=2)
-        if weights is not None:
-            step_map = weights[:, -1].index_select(0, rows).view(batch, beam, 1, -1)
-            maps = step_map if maps is None else torch.cat(
-                [maps.gather(1, parent[..., None, None].expand(-1, -1, *maps.shape[2:])), step_map], dim=2)
-        done = done.gather(1, parent) | (word == model.eos)
-        scores = top_scores
-        if done.all():
-            break
-        words = word.view(-1, 1)
-    best = scores.argmax(dim=1)  # (B,)
-    return [_finish(ids[b, best[b]], None if maps is None else maps[b, best[b]], scores[b, best[b]], model)
-            for b in range(batch)]
+    memory, state = memory.select(expand), select_rows(state, expand)
+
+    def step(words: Tensor, state, t: int):
+        logits, state, weights = model.decode(words[:, None], state, memory)
+        log_probs = next_word_log_probs(model, logits, last=t == steps - 1)  # (B*beam, V)
+        return log_probs, state, None if weights is None else weights[:, -1]
+
+    found = search(step, state, batch, beam, steps, start=model.bos, end=model.eos, pad=model.pad, device=device)
+    # best first: beam 0 is the likeliest caption
+    return [_finish(found.tokens[b, 0], None if found.attention is None else found.attention[b, 0],
+                    found.scores[b, 0], model) for b in range(batch)]
 
 
 def _finish(ids: Tensor, attention: Tensor | None, score: Tensor, model: Captioner) -> Decoded:

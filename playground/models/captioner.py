@@ -24,6 +24,7 @@ from ..config import ConfigError, ModelConfig
 from .attentive_core import AttentiveCore
 from .base import ModelOutput, SequenceModel
 from .recurrent import RecurrentCore
+from .stack import joined_state
 from .soft_attention import SoftAttention
 
 CHANNELS = (16, 32, 64)  # channels of the three conv blocks; the last is the feature size F
@@ -92,7 +93,7 @@ class Captioner(SequenceModel):
             self.attention = SoftAttention(features, cfg.hidden, cfg.hidden)
         else:
             self.core = RecurrentCore(decoder_cfg, cfg.embedding)
-        self.state_parts = 2 if self.arch == "lstm" else 1  # (h, c) or h
+        self.state_parts = len(self.core.state_parts)  # h, or (h, c) for an LSTM decoder
         # Without attention h_0 is the decoder's only view of the image. The mean feature is mostly
         # background and differs little between images, so it is standardised over the batch: without
         # that the tanh saturated on a constant and the decoder never read the image (it stayed at the
@@ -110,12 +111,12 @@ class Captioner(SequenceModel):
         return Memory(features, self.attention.keys(features) if self.uses_attention else None)
 
     def initial_state(self, memory: Memory):
-        """h_0 (and c_0) for every layer from the mean feature: (layers, B, H), or a pair for the LSTM."""
+        """h_0 (and c_0) for every layer from the mean feature: (layers, B, H), or a tuple for a cell with several parts."""
         batch = memory.features.shape[0]
         start = torch.tanh(self.init_state(self.mean_norm(memory.features.mean(dim=1))))  # (B, parts*layers*H)
         start = start.view(batch, self.state_parts, self.core.num_layers, self.core.hidden_size)
         start = start.permute(1, 2, 0, 3).contiguous()  # (parts, layers, B, H)
-        return (start[0], start[1]) if self.state_parts == 2 else start[0]
+        return joined_state(start.unbind(0))
 
     def decode(self, words: Tensor, state, memory: Memory) -> tuple[Tensor, object, Tensor | None]:
         """Word ids (B, T) read from `state` -> logits (B, T, V), next state, attention (B, T, L) or None."""

@@ -14,7 +14,8 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from ..data.tokens import BOS, EOS, PAD
-from .seq2seq import Encoded, Seq2Seq, map_state
+from .inference import beam_search as search
+from .seq2seq import Encoded, Seq2Seq
 
 
 @dataclass
@@ -61,48 +62,24 @@ def greedy(model: Seq2Seq, src: Tensor, src_len: Tensor, max_len: int) -> list[H
 
 @torch.no_grad()
 def beam_search(model: Seq2Seq, src: Tensor, src_len: Tensor, max_len: int, beam: int) -> list[list[Hypothesis]]:
-    """The `beam` best hypotheses of every source, best first.
-
-    All B x K beams advance together. A finished beam may only be extended by <pad> at no cost, so
-    it keeps its score and competes with the live beams until the end.
-    """
-    batch, device = src.shape[0], src.device
+    """The `beam` best hypotheses of every source, best first (inference.beam_search over `model.step`)."""
+    batch = src.shape[0]
     enc: Encoded = model.encode(src, src_len).repeat(beam)
-    state = enc.state
-    scores = torch.full((batch, beam), float("-inf"), device=device)
-    scores[:, 0] = 0.0  # all beams start equal: expand only the first, or the same path fills every beam
-    tokens = torch.full((batch * beam, 0), BOS, dtype=torch.long, device=device)
-    history: Tensor | None = None  # (B*K, steps, S) attention weights
-    finished = torch.zeros(batch * beam, dtype=torch.bool, device=device)
-    last = torch.full((batch * beam,), BOS, dtype=torch.long, device=device)
-    offsets = (torch.arange(batch, device=device) * beam).unsqueeze(1)  # (B, 1)
-    for _ in range(max_len):
+
+    def step(last: Tensor, state, t: int):
         logits, state, weights = model.step(last, state, enc)
-        logp = F.log_softmax(logits.float(), -1)  # (B*K, V)
-        vocab = logp.shape[1]
-        logp[finished] = float("-inf")
-        logp[finished, PAD] = 0.0
-        top, index = (scores.view(-1, 1) + logp).view(batch, beam * vocab).topk(beam, dim=1)  # (B, K)
-        origin = (offsets + index // vocab).view(-1)  # which beam each survivor extends
-        last = (index % vocab).view(-1)
-        tokens = torch.cat([tokens[origin], last.unsqueeze(1)], 1)
-        state = map_state(state, lambda s: s.index_select(1, origin))
-        if weights is not None:
-            step = weights[origin].unsqueeze(1)
-            history = step if history is None else torch.cat([history[origin], step], 1)
-        finished = finished[origin] | (last == EOS)
-        scores = top
-        if bool(finished.all()):
-            break
+        return F.log_softmax(logits.float(), -1), state, weights
+
+    found = search(step, enc.state, batch, beam, max_len, start=BOS, end=EOS, pad=PAD, device=src.device)
     lengths = src_len.tolist()
     results = []
     for b in range(batch):
         hyps = []
         for k in range(beam):
-            score = scores[b, k].item()
+            score = found.scores[b, k].item()
             if score == float("-inf"):  # fewer possible continuations than beams
                 continue
-            row = b * beam + k
-            hyps.append(_hypothesis(tokens[row], score, None if history is None else history[row], lengths[b]))
+            attention = None if found.attention is None else found.attention[b, k]
+            hyps.append(_hypothesis(found.tokens[b, k], score, attention, lengths[b]))
         results.append(hyps)
     return results

@@ -19,6 +19,7 @@ from torch import Tensor
 
 from ..config import ConfigError, ModelConfig
 from .base import ModelOutput, SequenceModel
+from .cells import CELLS
 from .echo_state import EchoStateCheck, check_echo_state
 from .readout import ReadoutSpec, pick_positions, readout_loss, scored
 from .recurrent import RecurrentCore
@@ -35,7 +36,7 @@ class EchoStateNetwork(SequenceModel):
         if spec["family"] not in FAMILIES:
             raise ConfigError("an echo state network learns only a linear readout, which suits character generation "
                               "and the long-memory tasks (adding, temporal-order, copy); this task needs trained "
-                              "recurrent layers: pick rnn-tanh, rnn-relu, lstm or gru")
+                              f"recurrent layers: pick {', '.join(n for n, c in CELLS.items() if c.trains_by_gradient)}")
         self.spec = ReadoutSpec.from_spec(spec)
         self.core = RecurrentCore(cfg, self.spec.input_size)  # the reservoir; tokens arrive one-hot
         self.head = RidgeReadout(self.core.output_size, self.spec.outputs, self.spec.classify, cfg.ridge)

@@ -30,7 +30,9 @@ from ..config import ModelConfig
 from ..data.tokens import PAD
 from .attention import make_attention
 from .base import ModelOutput, SequenceModel
+from .inference import map_state
 from .recurrent import RecurrentCore
+from .stack import joined_state, state_parts
 
 
 @dataclass
@@ -39,7 +41,7 @@ class Encoded:
     memory: Tensor  # (B, S, M) encoder outputs (zeros at padding)
     keys: Tensor | None  # (B, S, K) the attention's precomputed memory projection (None without attention)
     mask: Tensor  # (B, S) True on real source tokens
-    state: Tensor | tuple[Tensor, Tensor]  # the decoder's initial state (L, B, H), a pair for an LSTM decoder
+    state: Tensor | tuple[Tensor, ...]  # the decoder's initial state (L, B, H), a tuple for a cell with several parts
 
     def repeat(self, k: int) -> "Encoded":
         """Each source k times in a row (for k beams): rows b*k .. b*k+k-1 belong to source b."""
@@ -48,26 +50,26 @@ class Encoded:
                        self.mask.repeat_interleave(k, 0), map_state(self.state, lambda s: s.repeat_interleave(k, 1)))
 
 
-def map_state(state, fn):
-    """Apply `fn` to a state tensor or to both tensors of an LSTM's (h, c)."""
-    return tuple(fn(s) for s in state) if isinstance(state, tuple) else fn(state)
-
-
 class StateBridge(nn.Module):
-    """Encoder final state (L*D, B, H) -> decoder initial state (L, B, H), a pair for an LSTM decoder.
+    """Encoder final state (L*D, B, H) -> decoder initial state (L, B, H), a tuple for a decoder whose cell
+    has several state parts (the LSTM's (h, c)).
 
     Same sizes and one direction: handed over as is (the classic encoder-decoder). Bidirectional:
     both directions' states of a layer are concatenated and projected back to H (tanh for h, linear
-    for an LSTM's cell). An LSTM decoder after a GRU/RNN encoder starts from a zero cell.
+    for any other part both cells share, an LSTM's cell c). A decoder part the encoder lacks (an
+    LSTM decoder's c after a GRU encoder) starts at zero.
     """
 
-    def __init__(self, encoder_arch: str, decoder_arch: str, directions: int, hidden: int) -> None:
+    def __init__(self, encoder_parts: tuple[str, ...], decoder_parts: tuple[str, ...], directions: int,
+                 hidden: int) -> None:
         super().__init__()
-        self.encoder_lstm, self.decoder_lstm = encoder_arch == "lstm", decoder_arch == "lstm"
+        self.encoder_parts, self.decoder_parts = encoder_parts, decoder_parts
         self.directions = directions
         self.hidden = nn.Linear(directions * hidden, hidden) if directions > 1 else None
-        self.cell = (nn.Linear(directions * hidden, hidden)
-                     if directions > 1 and self.encoder_lstm and self.decoder_lstm else None)
+        shared = [part for part in decoder_parts[1:] if part in encoder_parts]
+        self.parts = nn.ModuleDict({part: nn.Linear(directions * hidden, hidden) for part in shared}
+                                   if directions > 1 else {})
+        self._register_load_state_dict_pre_hook(_migrate_bridge)
 
     def _merge_directions(self, state: Tensor) -> Tensor:
         layers_dirs, batch, hidden = state.shape
@@ -75,16 +77,24 @@ class StateBridge(nn.Module):
         return state.view(layers, self.directions, batch, hidden).permute(0, 2, 1, 3).reshape(layers, batch, -1)
 
     def forward(self, state):
-        h, c = state if self.encoder_lstm else (state, None)
-        h = self._merge_directions(h)
+        given = dict(zip(self.encoder_parts, state_parts(state)))
+        h = self._merge_directions(given[self.encoder_parts[0]])
         if self.hidden is not None:
             h = torch.tanh(self.hidden(h))
-        if not self.decoder_lstm:
-            return h.contiguous()
-        if c is None:
-            return h.contiguous(), torch.zeros_like(h)
-        c = self._merge_directions(c)
-        return h.contiguous(), (self.cell(c) if self.cell is not None else c).contiguous()
+        out = [h.contiguous()]
+        for part in self.decoder_parts[1:]:
+            if part not in given:
+                out.append(torch.zeros_like(h))
+                continue
+            merged = self._merge_directions(given[part])
+            out.append((self.parts[part](merged) if part in self.parts else merged).contiguous())
+        return joined_state(out)
+
+
+def _migrate_bridge(state_dict, prefix, *args) -> None:
+    """Checkpoints written before the bridge was generic over state parts called the LSTM's c projection `cell`."""
+    for key in [k for k in state_dict if k.startswith(prefix + "cell.")]:
+        state_dict[prefix + "parts.c." + key[len(prefix + "cell."):]] = state_dict.pop(key)
 
 
 class Seq2Seq(SequenceModel):
@@ -106,7 +116,7 @@ class Seq2Seq(SequenceModel):
         decoder_input = cfg.embedding + (memory_size if self.feeds_context else 0)
         decoder_cfg = dataclasses.replace(cfg, arch=decoder_arch, bidirectional=False)
         self.decoder = RecurrentCore(decoder_cfg, decoder_input)
-        self.bridge = StateBridge(cfg.arch, decoder_arch, self.core.directions, cfg.hidden)
+        self.bridge = StateBridge(self.core.state_parts, self.decoder.state_parts, self.core.directions, cfg.hidden)
         # With attention the head reads tanh(W [h_t; c_t]) (Luong's attentional hidden state), else h_t.
         self.combine = nn.Linear(cfg.hidden + memory_size, cfg.hidden) if self.attention is not None else None
         self.drop = nn.Dropout(cfg.dropout)
@@ -120,7 +130,7 @@ class Seq2Seq(SequenceModel):
         x = self.embed_source(src[:, :longest])  # (B, S', E)
         if bool((lengths == longest).all()):
             memory, state = self.core(x)  # no padding at all: one plain call (what the probe hooks)
-        elif self.core.backend == "fused":
+        elif self.core.fused:
             packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
             out, state = self.core(packed)
             memory = pad_packed_sequence(out, batch_first=True, total_length=longest)[0]
@@ -144,8 +154,7 @@ class Seq2Seq(SequenceModel):
             memory[rows, :length] = out
             if final is None:
                 final = map_state(state, lambda s: s.new_zeros(s.shape[0], batch, s.shape[2]))
-            for whole, part in zip(final if isinstance(final, tuple) else (final,),
-                                   state if isinstance(state, tuple) else (state,)):
+            for whole, part in zip(state_parts(final), state_parts(state)):
                 whole[:, rows] = part
         return memory, final
 
@@ -159,7 +168,7 @@ class Seq2Seq(SequenceModel):
         inputs = self.embed_target(token).unsqueeze(1)  # (B, 1, E)
         context = weights = None
         if self.feeds_context:  # Bahdanau: attend with the previous state, feed the context in
-            top = (state[0] if isinstance(state, tuple) else state)[-1].unsqueeze(1)  # (B, 1, H) top layer
+            top = state_parts(state)[0][-1].unsqueeze(1)  # (B, 1, H) top layer
             context, weights = self.attention(top, enc.keys, enc.memory, enc.mask)
             inputs = torch.cat([inputs, context], -1)
         output, state = self.decoder(inputs, state)  # (B, 1, H)

@@ -23,6 +23,7 @@ from ..data import scenes as sc
 from ..data.captions import CaptionVocabulary, grammar_words
 from ..data.errors import DataError
 from ..models import SequenceModel
+from ..models.inference import evaluating
 from ..models.caption_search import beam_search, greedy
 from .base import Task
 from .spec import MetricSpec, TaskSpec
@@ -169,17 +170,15 @@ class CaptioningTask(Task):
         of width `beam`; None = the run's)."""
         beam = self.beam if beam is None else beam
         scenes = self.heldout if max_batches is None else self.heldout[: max_batches * batch_size]
-        was_training = model.training
-        model.eval()
-        device = next(model.parameters()).device
-        loss_sum, words, predictions = 0.0, 0, []
-        for start in range(0, len(scenes), batch_size):
-            batch = {k: v.to(device) for k, v in self.batch(scenes[start: start + batch_size]).items()}
-            count = int((batch["y"] != self.vocab.pad).sum())
-            loss_sum += model(batch).loss.item() * count
-            words += count
-            predictions += [self.vocab.decode(d.ids) for d in decode(model, batch["images"], beam)]
-        model.train(was_training)
+        with evaluating(model):
+            device = next(model.parameters()).device
+            loss_sum, words, predictions = 0.0, 0, []
+            for start in range(0, len(scenes), batch_size):
+                batch = {k: v.to(device) for k, v in self.batch(scenes[start: start + batch_size]).items()}
+                count = int((batch["y"] != self.vocab.pad).sum())
+                loss_sum += model(batch).loss.item() * count
+                words += count
+                predictions += [self.vocab.decode(d.ids) for d in decode(model, batch["images"], beam)]
         metrics = {"val_loss": loss_sum / max(words, 1), **caption_scores(predictions, [s.caption for s in scenes]),
                    "eval_scenes": len(scenes), "uniform_loss": math.log(len(self.vocab))}
         if getattr(model, "uses_attention", False):
@@ -207,25 +206,23 @@ class CaptioningTask(Task):
         of the scene instead (any peak on some shape is easy: shapes stand out from the background;
         looking at the right one is what attention has to learn)."""
         scenes = self.heldout if scenes is None else scenes
-        was_training = model.training
-        model.eval()
-        device = next(model.parameters()).device
-        rows, cols = model.grid_shape
-        cell = self.settings.image_size // rows
-        named = other = total = 0
-        for start in range(0, len(scenes), 100):
-            chunk = scenes[start: start + 100]
-            batch = {k: v.to(device) for k, v in self.batch(chunk).items()}
-            peaks = model.attention_maps(batch).argmax(dim=-1).cpu()  # (B, T): the peak cell of each step
-            for scene, row_peaks in zip(chunk, peaks):
-                masks = [sc.shape_mask(shape, self.settings) for shape in scene.shapes]
-                for index, position in enumerate(colour_positions(scene)):
-                    r, c = divmod(int(row_peaks[position]), cols)
-                    touched = [bool(m[r * cell:(r + 1) * cell, c * cell:(c + 1) * cell].any()) for m in masks]
-                    named += touched[index]
-                    other += not touched[index] and any(touched)
-                    total += 1
-        model.train(was_training)
+        with evaluating(model):
+            device = next(model.parameters()).device
+            rows, cols = model.grid_shape
+            cell = self.settings.image_size // rows
+            named = other = total = 0
+            for start in range(0, len(scenes), 100):
+                chunk = scenes[start: start + 100]
+                batch = {k: v.to(device) for k, v in self.batch(chunk).items()}
+                peaks = model.attention_maps(batch).argmax(dim=-1).cpu()  # (B, T): the peak cell of each step
+                for scene, row_peaks in zip(chunk, peaks):
+                    masks = [sc.shape_mask(shape, self.settings) for shape in scene.shapes]
+                    for index, position in enumerate(colour_positions(scene)):
+                        r, c = divmod(int(row_peaks[position]), cols)
+                        touched = [bool(m[r * cell:(r + 1) * cell, c * cell:(c + 1) * cell].any()) for m in masks]
+                        named += touched[index]
+                        other += not touched[index] and any(touched)
+                        total += 1
         return {"named": named / max(total, 1), "other": other / max(total, 1), "colour_words": total}
 
     # -- single images (the CLI's caption command and the Try page) ---------------------------------
@@ -260,12 +257,10 @@ class CaptioningTask(Task):
         side = self.settings.image_size
         if image.shape != (side, side, 3):
             raise DataError(f"this captioner reads {side}x{side} RGB images (got an array of shape {image.shape})")
-        was_training = model.training
-        model.eval()
-        device = next(model.parameters()).device
-        pixels = torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32)).permute(2, 0, 1)[None].to(device)
-        decoded = decode(model, pixels, beam)[0]
-        model.train(was_training)
+        with evaluating(model):
+            device = next(model.parameters()).device
+            pixels = torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32)).permute(2, 0, 1)[None].to(device)
+            decoded = decode(model, pixels, beam)[0]
         words = [self.vocab.words[i] for i in decoded.ids]
         attention = None
         if decoded.attention is not None:

@@ -13,6 +13,7 @@ from ..data.errors import DataError
 from ..data.text import characters_needed, read_text_file, require_length
 from ..data.vocab import Vocabulary
 from ..models import SequenceModel
+from ..models.inference import evaluating
 from ..paths import datasets_dir
 from ..data.uploads import dataset_choices
 from .base import Task
@@ -144,20 +145,18 @@ class CharTask(Task):
     # -- metrics and samples -------------------------------------------------------------------
     @torch.no_grad()
     def evaluate(self, model: SequenceModel, batch_size: int, seq_len: int, max_batches: int | None = None) -> dict:
-        was_training = model.training
-        model.eval()
-        device = next(model.parameters()).device
-        streams, windows = self._val_windows(batch_size, seq_len)
-        if max_batches is not None:
-            windows = min(windows, max_batches)
-        total, count, state = 0.0, 0, None
-        for w in range(windows):
-            chunk = streams[:, w * seq_len: w * seq_len + seq_len + 1].to(device)
-            out = model({"x": chunk[:, :-1], "y": chunk[:, 1:]}, state)
-            state = out.state
-            total += out.loss.item() * chunk[:, 1:].numel()
-            count += chunk[:, 1:].numel()
-        model.train(was_training)
+        with evaluating(model):
+            device = next(model.parameters()).device
+            streams, windows = self._val_windows(batch_size, seq_len)
+            if max_batches is not None:
+                windows = min(windows, max_batches)
+            total, count, state = 0.0, 0, None
+            for w in range(windows):
+                chunk = streams[:, w * seq_len: w * seq_len + seq_len + 1].to(device)
+                out = model({"x": chunk[:, :-1], "y": chunk[:, 1:]}, state)
+                state = out.state
+                total += out.loss.item() * chunk[:, 1:].numel()
+                count += chunk[:, 1:].numel()
         loss = total / max(count, 1)
         return {
             "val_loss": loss,
@@ -178,26 +177,24 @@ class CharTask(Task):
         """
         if temperature <= 0:
             raise DataError("temperature must be positive")
-        was_training = model.training
-        model.eval()
-        device = next(model.parameters()).device
-        start = prime or ("\n" if "\n" in self.vocab.index else self.vocab.symbols[0])
-        ids = self.vocab.encode(start).to(device).view(1, -1)
-        out = model({"x": ids})
-        state, logits = out.state, out.logits[0, -1]
-        chars, probs, options = [], [], []
-        for _ in range(length):
-            scaled = logits.float() / temperature
-            if top_k:
-                kth = torch.topk(scaled, min(top_k, scaled.numel())).values[-1]
-                scaled = scaled.masked_fill(scaled < kth, float("-inf"))
-            p = F.softmax(scaled, dim=-1)
-            choice = torch.multinomial(p.cpu(), 1, generator=generator).item()
-            top = torch.topk(p, min(alternatives, p.numel()))
-            chars.append(self.vocab.symbols[choice])
-            probs.append(p[choice].item())
-            options.append([(self.vocab.symbols[i], v) for v, i in zip(top.values.tolist(), top.indices.tolist())])
-            out = model({"x": torch.tensor([[choice]], device=device)}, state)
+        with evaluating(model):
+            device = next(model.parameters()).device
+            start = prime or ("\n" if "\n" in self.vocab.index else self.vocab.symbols[0])
+            ids = self.vocab.encode(start).to(device).view(1, -1)
+            out = model({"x": ids})
             state, logits = out.state, out.logits[0, -1]
-        model.train(was_training)
+            chars, probs, options = [], [], []
+            for _ in range(length):
+                scaled = logits.float() / temperature
+                if top_k:
+                    kth = torch.topk(scaled, min(top_k, scaled.numel())).values[-1]
+                    scaled = scaled.masked_fill(scaled < kth, float("-inf"))
+                p = F.softmax(scaled, dim=-1)
+                choice = torch.multinomial(p.cpu(), 1, generator=generator).item()
+                top = torch.topk(p, min(alternatives, p.numel()))
+                chars.append(self.vocab.symbols[choice])
+                probs.append(p[choice].item())
+                options.append([(self.vocab.symbols[i], v) for v, i in zip(top.values.tolist(), top.indices.tolist())])
+                out = model({"x": torch.tensor([[choice]], device=device)}, state)
+                state, logits = out.state, out.logits[0, -1]
         return {"prime": prime, "text": "".join(chars), "probs": probs, "alternatives": options}

@@ -28,6 +28,7 @@ import torch.nn.functional as F
 from ..config import TaskConfig, TrainConfig
 from ..data.errors import DataError
 from ..models import SequenceModel
+from ..models.inference import evaluating
 from .base import Task
 from .spec import MetricSpec, TaskSpec
 
@@ -122,17 +123,15 @@ class MemoryTask(Task):
     @torch.no_grad()
     def run(self, model: SequenceModel, batch: dict, batch_size: int) -> tuple[torch.Tensor, float]:
         """(logits of every example, mean loss) of `batch`, in chunks of `batch_size`."""
-        was_training = model.training
-        model.eval()
-        device = next(model.parameters()).device
-        count = len(batch["y"])
-        logits, loss_sum = [], 0.0
-        for start in range(0, count, batch_size):
-            chunk = {k: v.to(device) for k, v in rows(batch, slice(start, start + batch_size)).items()}
-            out = model(chunk)
-            logits.append(out.logits.float().cpu())
-            loss_sum += out.loss.item() * len(chunk["y"])
-        model.train(was_training)
+        with evaluating(model):
+            device = next(model.parameters()).device
+            count = len(batch["y"])
+            logits, loss_sum = [], 0.0
+            for start in range(0, count, batch_size):
+                chunk = {k: v.to(device) for k, v in rows(batch, slice(start, start + batch_size)).items()}
+                out = model(chunk)
+                logits.append(out.logits.float().cpu())
+                loss_sum += out.loss.item() * len(chunk["y"])
         return torch.cat(logits), loss_sum / max(count, 1)
 
     def evaluate(self, model: SequenceModel, batch_size: int, seq_len: int, max_batches: int | None = None) -> dict:

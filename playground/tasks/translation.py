@@ -26,6 +26,7 @@ from ..data.pair_files import read_pairs_file, split_by_source
 from ..data.pairs import GENERATED, Pair, generate
 from ..data.tokens import BOS, EOS, PAD, TokenVocabulary, detokenize, tokenize
 from ..models import SequenceModel
+from ..models.inference import evaluating
 from ..models.decoding import Hypothesis, beam_search, greedy
 from ..paths import datasets_dir
 from . import sequence_metrics
@@ -263,21 +264,19 @@ class TranslationTask(Task):
     @torch.no_grad()
     def evaluate(self, model: SequenceModel, batch_size: int, seq_len: int, max_batches: int | None = None) -> dict:
         """Held-out metrics on the first `max_batches * batch_size` pairs (all of them without a limit)."""
-        was_training = model.training
-        model.eval()
-        device = next(model.parameters()).device
-        test = self.splits()[1]
-        count = len(test) if max_batches is None else min(len(test), max_batches * batch_size)
-        loss_sum, tokens, outputs = 0.0, 0, []
-        for start in range(0, count, DECODE_BATCH):
-            rows = torch.arange(start, min(start + DECODE_BATCH, count))
-            batch = {k: v.to(device) for k, v in test.batch(rows).items()}
-            scored = int((batch["tgt_out"] != PAD).sum())
-            loss_sum += model(batch).loss.item() * scored
-            tokens += scored
-            hyps = self.decode(model, batch["src"], batch["src_len"], self.beam)
-            outputs += [self.output_tokens(h[0]) for h in hyps]
-        model.train(was_training)
+        with evaluating(model):
+            device = next(model.parameters()).device
+            test = self.splits()[1]
+            count = len(test) if max_batches is None else min(len(test), max_batches * batch_size)
+            loss_sum, tokens, outputs = 0.0, 0, []
+            for start in range(0, count, DECODE_BATCH):
+                rows = torch.arange(start, min(start + DECODE_BATCH, count))
+                batch = {k: v.to(device) for k, v in test.batch(rows).items()}
+                scored = int((batch["tgt_out"] != PAD).sum())
+                loss_sum += model(batch).loss.item() * scored
+                tokens += scored
+                hyps = self.decode(model, batch["src"], batch["src_len"], self.beam)
+                outputs += [self.output_tokens(h[0]) for h in hyps]
         references = test.references[:count]
         return {
             "val_loss": loss_sum / max(tokens, 1),
@@ -320,13 +319,11 @@ class TranslationTask(Task):
             if len(tokens) > self.cfg.max_len:
                 raise DataError(f"the sentence has {len(tokens)} tokens; this model reads at most {self.cfg.max_len}.")
             tokenized.append(tokens)
-        was_training = model.training
-        model.eval()
-        device = next(model.parameters()).device
-        src = padded_table([self.source_vocab.ids(t) for t in tokenized])
-        src_len = torch.tensor([len(t) for t in tokenized])
-        results = self.decode(model, src.to(device), src_len.to(device), beam)
-        model.train(was_training)
+        with evaluating(model):
+            device = next(model.parameters()).device
+            src = padded_table([self.source_vocab.ids(t) for t in tokenized])
+            src_len = torch.tensor([len(t) for t in tokenized])
+            results = self.decode(model, src.to(device), src_len.to(device), beam)
         return [self._translation(text, tokens, hyps) for text, tokens, hyps in zip(texts, tokenized, results)]
 
     def _translation(self, text: str, source_tokens: list[str], hyps: list[Hypothesis]) -> dict:

@@ -8,6 +8,7 @@ import torch
 from torch import Tensor, nn
 
 from ..models import SequenceModel
+from ..models.inference import evaluating
 from ..models.recurrent import spectral_radius
 from .state_jacobian import effective_memory, state_jacobian  # noqa: F401  (the diagnostics' one namespace)
 
@@ -53,17 +54,14 @@ def gradient_flow(model: SequenceModel, batch: dict[str, Tensor]) -> list[float]
         captured.append(x)
         return (x, *args[1:])
 
-    was_training = model.training
-    model.eval()  # no dropout noise in the probe
     handle = model.core.register_forward_pre_hook(capture_input)
     try:
-        # cuDNN refuses a backward pass in eval mode; its native twin computes the same gradients.
-        with torch.enable_grad(), torch.backends.cudnn.flags(enabled=False):
+        # no dropout noise in the probe; cuDNN refuses a backward pass in eval mode, its native twin computes the same
+        with evaluating(model), torch.enable_grad(), torch.backends.cudnn.flags(enabled=False):
             loss = model.last_step_loss(batch)
             (grad,) = torch.autograd.grad(loss, captured[0])
     finally:
         handle.remove()
-        model.train(was_training)
     return grad.double().pow(2).sum(dim=(0, 2)).sqrt().cpu().tolist()  # (T,)
 
 

@@ -27,6 +27,7 @@ import torch
 from torch import Tensor
 
 from ..models import SequenceModel
+from ..models.inference import evaluating
 
 # What one evaluation spends (about three training steps of a 256-unit LSTM at batch 32 x 128, measured):
 MAX_POSITIONS = 8  # full Jacobians (an eigen- and a singular-value problem each) per layer and evaluation
@@ -78,9 +79,7 @@ def state_jacobian(model: SequenceModel, batch: dict[str, Tensor], max_positions
     core = model.core
     if getattr(core, "directions", 1) != 1:
         return {}
-    was_training = model.training
-    model.eval()
-    try:
+    with evaluating(model):
         x, state = _capture_core_input(model, batch)
         if not isinstance(x, Tensor) or x.dim() != 3 or x.shape[1] < 2:
             return {}
@@ -92,8 +91,6 @@ def state_jacobian(model: SequenceModel, batch: dict[str, Tensor], max_positions
         # kernels (and their rounding) must not change underneath it. cuDNN refuses a backward pass in eval mode.
         with torch.enable_grad(), torch.backends.cudnn.flags(enabled=False):
             return _measure(core, x, state, max_positions, seed, max_steps or x.shape[1])
-    finally:
-        model.train(was_training)
 
 
 def _measure(core, x: Tensor, state, max_positions: int, seed: int, max_steps: int) -> dict[str, dict]:

@@ -14,6 +14,7 @@ from torch import nn
 
 from ..config import CLIP_MODES, ConfigError, TrainConfig
 from ..models import SequenceModel
+from ..models.inference import map_state
 from ..tasks import Task
 from . import diagnostics
 
@@ -48,11 +49,7 @@ def make_optimizer(cfg: TrainConfig, params: Iterable[nn.Parameter]) -> torch.op
 
 def detach_state(state):
     """Cut the graph at a batch boundary (truncated BPTT) while keeping the values."""
-    if state is None:
-        return None
-    if isinstance(state, torch.Tensor):
-        return state.detach()
-    return type(state)(detach_state(s) for s in state)
+    return map_state(state, torch.Tensor.detach)
 
 
 class Trainer:

@@ -1,4 +1,6 @@
-"""The scratch (textbook) cells compute exactly what torch's fused nn.RNN / nn.LSTM / nn.GRU compute.
+"""The scratch cells compute exactly what their fused twins in torch (nn.RNN / nn.LSTM / nn.GRU) compute.
+
+Every cell of the registry with a fused twin is checked; a new one is, with no edit here.
 
 Compared in float64, where both agree to ~1e-15; DESIGN.md explains why float32 weight gradients
 may differ by 1e-5 absolute on large gradients (summation order), so the float32 check is relative.
@@ -10,19 +12,25 @@ import torch
 from torch import nn
 
 from playground.config import ModelConfig
-from playground.models.recurrent import RecurrentCore, ScratchRecurrent
+from playground.models.cells import CELLS as REGISTRY
+from playground.models.recurrent import RecurrentCore
+from playground.models.stack import Stack
 
-CELLS = ("rnn-tanh", "rnn-relu", "lstm", "gru")  # the gradient-trained cells with two backends
+CELLS = [name for name, spec in REGISTRY.items() if spec.fused is not None]  # the cells with two backends
 
 TOL = 1e-5
 B, T, INPUT, HIDDEN, LAYERS = 3, 7, 5, 12, 2
 
 
 def _state(arch: str, directions: int, dtype, generator):
-    h0 = torch.randn(LAYERS * directions, B, HIDDEN, dtype=dtype, generator=generator)
-    if arch == "lstm":
-        return h0, torch.randn(LAYERS * directions, B, HIDDEN, dtype=dtype, generator=generator)
-    return h0
+    parts = [torch.randn(LAYERS * directions, B, HIDDEN, dtype=dtype, generator=generator)
+             for _ in REGISTRY[arch].state_parts]
+    return parts[0] if len(parts) == 1 else tuple(parts)
+
+
+def test_every_two_backend_cell_is_checked():
+    """Guard: the parametrised tests below cover torch's three fused families."""
+    assert {REGISTRY[name].fused for name in CELLS} == {nn.RNN, nn.LSTM, nn.GRU}
 
 
 def _run(module: nn.Module, x: torch.Tensor, state, out_weights: torch.Tensor):
@@ -66,7 +74,7 @@ def test_core_backends_agree_float64(arch, bidirectional):
     fused = RecurrentCore(cfg, INPUT).double()
     scratch_cfg = ModelConfig(**{**cfg.__dict__, "backend": "scratch"})
     scratch = RecurrentCore(scratch_cfg, INPUT).double()
-    assert isinstance(scratch.rnn, ScratchRecurrent) and isinstance(fused.rnn, (nn.RNN, nn.LSTM, nn.GRU))
+    assert isinstance(scratch.rnn, Stack) and isinstance(fused.rnn, REGISTRY[arch].fused)
     # before the copy the two are different networks: the comparison below can fail
     assert any(not torch.equal(a, b) for a, b in zip(fused.state_dict().values(), scratch.state_dict().values()))
     scratch.load_state_dict(fused.state_dict())  # strict: same parameter names and shapes
@@ -93,20 +101,17 @@ def test_core_backends_agree_float32_relative(arch):
     _compare(_run(fused, x, None, w), _run(scratch, x, None, w), relative_weight_grads=True)
 
 
-STANDALONE = {
-    "rnn-tanh": lambda: nn.RNN(INPUT, HIDDEN, num_layers=LAYERS, nonlinearity="tanh", batch_first=True, bidirectional=True),
-    "rnn-relu": lambda: nn.RNN(INPUT, HIDDEN, num_layers=LAYERS, nonlinearity="relu", batch_first=True, bidirectional=True),
-    "lstm": lambda: nn.LSTM(INPUT, HIDDEN, num_layers=LAYERS, batch_first=True, bidirectional=True),
-    "gru": lambda: nn.GRU(INPUT, HIDDEN, num_layers=LAYERS, batch_first=True, bidirectional=True),
-}
+def _standalone(arch: str) -> nn.Module:
+    spec = REGISTRY[arch]
+    return spec.fused(INPUT, HIDDEN, num_layers=LAYERS, batch_first=True, bidirectional=True, **spec.fused_kwargs)
 
 
 @pytest.mark.parametrize("arch", CELLS)
 def test_standalone_torch_module_copies_into_scratch(arch):
-    """A plain nn.LSTM / nn.GRU / nn.RNN (not built by our core) loads into ScratchRecurrent and agrees."""
+    """A plain nn.LSTM / nn.GRU / nn.RNN (not built by our core) loads into the stack and agrees, and back."""
     torch.manual_seed(3)
-    reference = STANDALONE[arch]().double()
-    scratch = ScratchRecurrent(arch, INPUT, HIDDEN, num_layers=LAYERS, bidirectional=True).double()
+    reference = _standalone(arch).double()
+    scratch = Stack(REGISTRY[arch], INPUT, HIDDEN, num_layers=LAYERS, bidirectional=True).double()
     missing = scratch.load_state_dict(reference.state_dict(), strict=True)
     assert not missing.missing_keys and not missing.unexpected_keys
     g = torch.Generator().manual_seed(4)
@@ -114,13 +119,21 @@ def test_standalone_torch_module_copies_into_scratch(arch):
     w = torch.randn(B, T, HIDDEN * 2, dtype=torch.float64, generator=g)
     state = _state(arch, 2, torch.float64, g)
     _compare(_run(reference, x, state, w), _run(scratch, x, state, w))
+    # and the other way: the stack's weights (changed) copy into a fresh fused module
+    with torch.no_grad():
+        for p in scratch.parameters():
+            p.mul_(0.9)
+    back = _standalone(arch).double()
+    back.load_state_dict(scratch.state_dict(), strict=True)
+    reference.zero_grad(), scratch.zero_grad()
+    _compare(_run(back, x, state, w), _run(scratch, x, state, w))
 
 
 def test_relu_and_tanh_scratch_cells_differ():
     """Guard against a scratch RNN that ignores its nonlinearity (then both would match one reference)."""
     torch.manual_seed(5)
-    tanh = ScratchRecurrent("rnn-tanh", INPUT, HIDDEN).double()
-    relu = ScratchRecurrent("rnn-relu", INPUT, HIDDEN).double()
+    tanh = Stack(REGISTRY["rnn-tanh"], INPUT, HIDDEN).double()
+    relu = Stack(REGISTRY["rnn-relu"], INPUT, HIDDEN).double()
     relu.load_state_dict(tanh.state_dict())
     x = torch.randn(B, T, INPUT, dtype=torch.float64)
     assert _max_diff(tanh(x)[0], relu(x)[0]) > 1e-3

@@ -77,7 +77,7 @@ def test_fused_checkpoint_loads_into_scratch_backend(saved, tmp_path):
     (folder / "config.json").write_text(json.dumps(meta))
     loaded = checkpoint.load(folder)
     assert loaded.model.core.backend == "scratch"
-    assert type(loaded.model.core.rnn).__name__ == "ScratchRecurrent"
+    assert type(loaded.model.core.rnn).__name__ == "Stack"
     batch = _batch(task)
     with torch.no_grad():
         torch.testing.assert_close(loaded.model(batch).logits, model(batch).logits, rtol=1e-5, atol=1e-5)

@@ -10,7 +10,8 @@ from playground.runs import checkpoint, runner
 from playground import models, tasks
 from playground.config import ConfigError, ModelConfig, RunConfig, TaskConfig, TrainConfig
 from playground.models.esn import EchoStateNetwork
-from playground.models.reservoir import Reservoir
+from playground.models.cells.reservoir import ReservoirCell
+from playground.models.recurrent import RecurrentCore
 from playground.models.ridge import RidgeReadout
 from playground.train import diagnostics
 from playground.train.trainer import Trainer
@@ -23,6 +24,11 @@ def _esn(task, seed=0, **settings):
     return models.build(ModelConfig(**{**RESERVOIR, **settings}), task.spec)
 
 
+def _reservoir(cfg, input_size):
+    """The stack of reservoir cells an echo state network's core runs."""
+    return RecurrentCore(cfg, input_size).rnn
+
+
 @pytest.fixture
 def adding():
     return tasks.build(TaskConfig(name="adding", test_sequences=128))
@@ -31,7 +37,7 @@ def adding():
 def test_reservoir_is_fixed_seeded_sparse_and_at_the_radius(adding):
     model = _esn(adding)
     assert isinstance(model, EchoStateNetwork) and not model.trains_by_gradient
-    assert isinstance(model.core.rnn, Reservoir)
+    assert all(isinstance(cell, ReservoirCell) for cell in model.core.rnn.cells)
     reservoir = dict(model.core.rnn.named_buffers())
     assert set(reservoir) == {"weight_ih_l0", "bias_l0", "weight_hh_l0"}
     assert not any(name.startswith("core.") for name, _ in model.named_parameters())  # nothing of it can be trained
@@ -48,13 +54,13 @@ def test_reservoir_is_fixed_seeded_sparse_and_at_the_radius(adding):
 
 def test_leaky_update_matches_the_equation():
     torch.manual_seed(0)
-    stacked = Reservoir(ModelConfig(arch="esn", hidden=5, layers=2, bidirectional=True), 3)
+    stacked = _reservoir(ModelConfig(arch="esn", hidden=5, layers=2, bidirectional=True), 3)
     out, final = stacked(torch.randn(2, 4, 3))
     assert out.shape == (2, 4, 10) and final.shape == (4, 2, 5)  # (B, T, D*H), (L*D, B, H)
     assert stacked.weight_ih_l1.shape == (5, 10)  # the second layer reads both directions of the first
 
     cfg = ModelConfig(arch="esn", hidden=5, leak_rate=0.3, sparsity=0.0, bidirectional=True)
-    reservoir = Reservoir(cfg, 3).double()
+    reservoir = _reservoir(cfg, 3).double()  # .double() replaces buffers: the cells must follow
     x = torch.randn(2, 4, 3, dtype=torch.float64)
     out, final = reservoir(x)
     w_ih, w_hh, b = reservoir.weight_ih_l0, reservoir.weight_hh_l0, reservoir.bias_l0

@@ -1,11 +1,22 @@
-"""The cell registry: one line per architecture. A cell's own file holds its module and its `CellSpec`."""
+"""The cell registry: one line per architecture. A cell's own file holds its module and its `CellSpec`.
+
+This package imports nothing from `playground` outside itself (only torch), so anything may import it.
+"""
 from __future__ import annotations
 
-from .specs import ESN, GRU, LSTM, RNN_RELU, RNN_TANH
-from .spec import CellSpec
-from .textbook import GateRecorder, GRUCell, LSTMCell, RNNCell, gate_count, make_cell
+from .base import Cell
+from .gates import GateRecorder
+from .spec import CellSettingError, CellSpec
 
-CELLS: dict[str, CellSpec] = {spec.name: spec for spec in (RNN_TANH, RNN_RELU, LSTM, GRU, ESN)}
+# The registry: one line per cell, in the order pickers, races and `describe` list them.
+from .rnn import RNN_TANH, RNN_RELU  # noqa: E402
+from .lstm import LSTM  # noqa: E402
+from .gru import GRU  # noqa: E402
+from .reservoir import ESN  # noqa: E402
+from .indrnn import INDRNN  # noqa: E402
+from .mgu import MGU  # noqa: E402
+
+CELLS: dict[str, CellSpec] = {value.name: value for value in list(globals().values()) if isinstance(value, CellSpec)}
 
 
 def cell_spec(name: str) -> CellSpec:
@@ -16,4 +27,4 @@ def cell_spec(name: str) -> CellSpec:
         raise KeyError(f"unknown architecture {name!r}; available: {', '.join(CELLS)}") from None
 
 
-__all__ = ["CELLS", "CellSpec", "cell_spec", "GateRecorder", "RNNCell", "LSTMCell", "GRUCell", "make_cell", "gate_count"]
+__all__ = ["CELLS", "Cell", "CellSettingError", "CellSpec", "GateRecorder", "cell_spec"]

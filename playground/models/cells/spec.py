@@ -8,7 +8,13 @@ spec: the Train form (title, settings that apply), the equations panel (LaTeX), 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
+
+from torch import Tensor
+
+
+class CellSettingError(ValueError):
+    """A cell cannot be built with the settings given; the message is shown to the user as is."""
 
 
 @dataclass(frozen=True)
@@ -26,6 +32,13 @@ class CellSpec:
     recurrent_block: int = 0  # the block of W_hh whose spectral radius is reported (the candidate block)
     fused: Any = None  # torch's fused module with the same parameters (nn.LSTM), or None: scratch only
     fused_kwargs: dict = field(default_factory=dict)  # extra arguments for the fused module ({"nonlinearity": "relu"})
+    # how to build one layer and direction: cell(input_size, hidden_size, options) -> a cells.base.Cell, where
+    # options is the ModelConfig (a cell reads only the fields in its `settings`)
+    cell: Callable[..., Any] | None = None
+    # W_hh as stored -> the matrix whose spectral radius is reported; None: block `recurrent_block` of W_hh
+    read_recurrent: Callable[[Tensor], Tensor] | None = None
+    # the largest spectral radius the cell allows (IndRNN bounds |u|): a preset above it is cut to it; None: no bound
+    radius_bound: float | None = None
     trains_by_gradient: bool = True  # False: a fixed recurrent map whose readout is solved in closed form (ESN)
     # ModelConfig fields that apply to this cell (the form shows, the CLI accepts and the config records only these)
     settings: tuple[str, ...] = ("layers", "hidden", "embedding", "dropout", "bidirectional", "backend", "init",
@@ -38,9 +51,17 @@ class CellSpec:
             return ()
         return ("fused", "scratch") if self.fused is not None else ("scratch",)
 
+    def recurrent_matrix(self, weight_hh: Tensor) -> Tensor:
+        """The (H, H) recurrent matrix of one layer and direction, from its stored W_hh (either backend)."""
+        if self.read_recurrent is not None:
+            return self.read_recurrent(weight_hh)
+        hidden = weight_hh.shape[1]
+        return weight_hh[self.recurrent_block * hidden:(self.recurrent_block + 1) * hidden]
+
     def describe(self) -> dict:
         """Plain JSON for `python -m playground describe`."""
         return {"name": self.name, "title": self.title, "short": self.short, "equations": list(self.equations),
                 "gates": list(self.gates), "state_parts": list(self.state_parts), "backends": list(self.backends),
                 "fused": getattr(self.fused, "__name__", None), "trains_by_gradient": self.trains_by_gradient,
+                "radius_bound": self.radius_bound,
                 "settings": list(self.settings)}
