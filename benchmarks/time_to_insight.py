@@ -225,6 +225,7 @@ def main() -> None:
     for experiment in EXPERIMENTS:
         if args.only and not any(o in experiment.name for o in args.only):
             continue
+        time.sleep(3)  # a user reads the last lesson before the next Start (the next spare imports torch meanwhile)
         seconds, startup, text = run(experiment, store, args.limit)
         shown = f"{seconds:11.1f}s" if seconds is not None else f"{'-':>12}"
         ok = seconds is not None and seconds <= TARGET_SECONDS and (startup or 0) <= STARTUP_TARGET

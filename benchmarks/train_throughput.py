@@ -174,6 +174,7 @@ def evaluation_costs(cfg: RunConfig, task, repeats: int = 5) -> dict[str, float]
         "validation batches": lambda: task.evaluate(model, t.batch_size, t.seq_len, t.eval_batches),
         "gradient-flow probe": lambda: diagnostics.gradient_flow(model, probe),
         "spectral radii": lambda: diagnostics.spectral_radii(model),
+        "state Jacobian": lambda: diagnostics.block_singular_values_and_jacobian(model, probe),
         "sample": lambda: task.sample(model, length=t.sample_length, temperature=t.sample_temperature,
                                       generator=torch.Generator().manual_seed(0)),
         "snapshot (deep copy)": lambda: __import__("copy").deepcopy(model),
