@@ -123,7 +123,8 @@ def twins_text(store: RunStore, run_ids: list[str]) -> str:
 
 def sweep_text(store: RunStore, run_ids: list[str]) -> str:
     summary = lab.summarize_sweep(store, run_ids)
-    return "; ".join(f"{arch} solved T<={summary.longest_solved(arch)}" for arch in summary.archs)
+    solved = {arch: summary.longest_solved(arch) for arch in summary.archs}
+    return "; ".join(f"{arch} solved up to T={t}" if t else f"{arch} solved no T" for arch, t in solved.items())
 
 
 def threshold_lesson(metric: str, threshold: float):
