@@ -25,7 +25,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from playground.experiments import lab
-from playground.runs import runner  # noqa: E402
+from playground.runstore import runner  # noqa: E402
 from playground.train.trainer import Callback, Trainer  # noqa: E402
 
 ARCHS = ["lstm", "rnn-tanh", "gru", "esn"]

@@ -27,9 +27,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "e2e")]
 
-from playground.runs import jobs, runner  # noqa: E402
+from playground.runstore import jobs, runner  # noqa: E402
 from playground.config import ModelConfig, RunConfig, TaskConfig, TrainConfig  # noqa: E402
-from playground.runs.store import LIVE, RunStore  # noqa: E402
+from playground.runstore.store import LIVE, RunStore  # noqa: E402
 from streamlit_server import chromium_page, running_server, wait_until_idle  # noqa: E402
 
 PAGES = {"home": "", "train": "train", "gradients": "gradients", "compare": "compare", "data": "data", "try": "try"}

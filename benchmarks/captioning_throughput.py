@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 # glibc's allocator default makes fused kernels page-fault on every step; the app's child processes
-# set these too (playground/runs/jobs.py). Re-exec once with them in the environment.
+# set these too (playground/runstore/jobs.py). Re-exec once with them in the environment.
 ALLOCATOR = {"MALLOC_MMAP_THRESHOLD_": "268435456", "MALLOC_TRIM_THRESHOLD_": "268435456"}
 if any(os.environ.get(k) != v for k, v in ALLOCATOR.items()):
     os.execve(sys.executable, [sys.executable, *sys.argv], {**os.environ, **ALLOCATOR})
@@ -30,7 +30,7 @@ if any(os.environ.get(k) != v for k, v in ALLOCATOR.items()):
 import torch  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from playground.runs import checkpoint, pretrained
+from playground.runstore import checkpoint, pretrained
 from playground import models, tasks  # noqa: E402
 from playground.config import RunConfig  # noqa: E402
 from playground.tasks.captioning import decode  # noqa: E402

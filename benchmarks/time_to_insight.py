@@ -2,7 +2,7 @@
 pressing Start until the page can show its lesson (a verdict, a divergence, a solved T).
 
 Each experiment runs the way the app runs it: its runs are started as background jobs (child
-processes, `playground.runs.jobs`), at the preset's or lab form's default settings, into a fresh store,
+processes, `playground.runstore.jobs`), at the preset's or lab form's default settings, into a fresh store,
 and the store is polled every 0.2 s, as a page would, until the lesson is there. One experiment at
 a time, so they do not compete for the cores (a twins or sweep group runs its runs side by side,
 as it does in the app). Also printed: each experiment's start-up, Start to the first recorded step.
@@ -26,9 +26,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("PLAYGROUND_HOME", tempfile.mkdtemp(prefix="time-to-insight-"))
 
 from playground.experiments import lab  # noqa: E402
-from playground.runs import jobs  # noqa: E402
+from playground.runstore import jobs  # noqa: E402
 from playground.config import RunConfig  # noqa: E402
-from playground.runs.store import RunStore  # noqa: E402
+from playground.runstore.store import RunStore  # noqa: E402
 
 TARGET_SECONDS, STARTUP_TARGET = 60.0, 1.5
 POLL = 0.2

@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 # glibc's allocator default makes the fused LSTM page-fault on every step; the app's child
-# processes set these too (playground/runs/jobs.py). Re-exec once with them in the environment.
+# processes set these too (playground/runstore/jobs.py). Re-exec once with them in the environment.
 ALLOCATOR = {"MALLOC_MMAP_THRESHOLD_": "268435456", "MALLOC_TRIM_THRESHOLD_": "268435456"}
 if any(os.environ.get(k) != v for k, v in ALLOCATOR.items()):
     os.execve(sys.executable, [sys.executable, *sys.argv], {**os.environ, **ALLOCATOR})

@@ -36,7 +36,7 @@ def restore_signals():
 @pytest.fixture
 def store(tmp_path, monkeypatch):
     """A fresh, empty store for one test (also seen by child processes through the environment)."""
-    from playground.runs.store import RunStore
+    from playground.runstore.store import RunStore
 
     monkeypatch.setenv("PLAYGROUND_HOME", str(tmp_path / "home"))
     return RunStore()

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from playground.runs import jobs
+from playground.runstore import jobs
 from playground import paths
-from playground.runs.history import RunHistory
-from playground.runs.store import RunRecord, RunStore
+from playground.runstore.history import RunHistory
+from playground.runstore.store import RunRecord, RunStore
 
 
 @st.cache_resource(show_spinner=False)

@@ -5,7 +5,7 @@ import time
 
 import streamlit as st
 
-from playground.runs.store import RunRecord
+from playground.runstore.store import RunRecord
 
 from .context import store
 

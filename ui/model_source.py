@@ -8,8 +8,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from playground.runs import checkpoint, export, pretrained
-from playground.runs.checkpoint import CheckpointError
+from playground.runstore import checkpoint, export, pretrained
+from playground.runstore.checkpoint import CheckpointError
 from playground.tasks import TASK_SPECS
 
 from .context import store

@@ -12,11 +12,11 @@ from playground import options
 from playground.config import CLIP_MODES, ConfigError
 from playground.models.cells import CELLS
 from playground.models.echo_state import echo_state_warning
-from playground.runs import checkpoint, export, jobs
-from playground.runs.history import RECENT, recent_train_loss
-from playground.runs.runner import describe_clip
-from playground.runs.store import RunRecord
-from playground.runs.summaries import baseline_loss, chance_verdict, headline_spec, task_of
+from playground.runstore import checkpoint, export, jobs
+from playground.runstore.history import RECENT, recent_train_loss
+from playground.runstore.runner import describe_clip
+from playground.runstore.store import RunRecord
+from playground.runstore.summaries import baseline_loss, chance_verdict, headline_spec, task_of
 from playground.viz import charts
 
 from .context import history, store

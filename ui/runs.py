@@ -5,7 +5,7 @@ import time
 
 import streamlit as st
 
-from playground.runs.store import DamagedRun, RunRecord
+from playground.runstore.store import DamagedRun, RunRecord
 
 from . import url_state
 from .context import store

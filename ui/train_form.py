@@ -9,7 +9,7 @@ import streamlit as st
 import torch
 
 from playground import options
-from playground.runs import jobs, runner
+from playground.runstore import jobs, runner
 from playground.config import ConfigError, RunConfig, TrainConfig
 from playground.data.errors import DataError
 from playground.models.cells import CELLS

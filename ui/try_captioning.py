@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from playground.viz import imaging
-from playground.runs.checkpoint import Loaded
+from playground.runstore.checkpoint import Loaded
 from playground.config import ConfigError
 from playground.data import scenes
 from playground.data.errors import DataError

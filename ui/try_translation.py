@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from playground.runs.checkpoint import Loaded
+from playground.runstore.checkpoint import Loaded
 from playground.config import ConfigError
 from playground.data.errors import DataError
 from playground.data.pairs import GENERATED

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from playground.viz import charts
-from playground.runs.summaries import compare_frame, extra_metrics, headline_metric, task_of
+from playground.runstore.summaries import compare_frame, extra_metrics, headline_metric, task_of
 from ui.context import history, store
 from ui.polling import live_section
 from ui.race import draw_race_form

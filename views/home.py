@@ -4,7 +4,7 @@ import streamlit as st
 
 from playground import devices
 from playground.config import ConfigError
-from playground.runs import jobs, pretrained, runner
+from playground.runstore import jobs, pretrained, runner
 from playground.tasks import TASK_SPECS
 from ui.context import store
 from ui.polling import live_section

@@ -3,9 +3,9 @@
 import torch
 import streamlit as st
 
-from playground.runs.checkpoint import CheckpointError
+from playground.runstore.checkpoint import CheckpointError
 from playground.data.errors import DataError
-from playground.runs.export import import_checkpoint
+from playground.runstore.export import import_checkpoint
 from playground.tasks import TASK_SPECS
 from ui import model_source, try_views, url_state
 from ui.sample_view import legend_html, probability_html

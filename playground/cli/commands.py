@@ -18,10 +18,10 @@ from ..config import DEVICES, ConfigError, RunConfig
 from ..data.errors import DataError
 from ..models.echo_state import echo_state_warning
 from ..options import reset_unused
-from ..runs import checkpoint, pretrained, runner
-from ..runs.checkpoint import CheckpointError
-from ..runs.store import DamagedRun, RunStore
-from ..runs.summaries import headline_spec
+from ..runstore import checkpoint, pretrained, runner
+from ..runstore.checkpoint import CheckpointError
+from ..runstore.store import DamagedRun, RunStore
+from ..runstore.summaries import headline_spec
 from ..tasks.translation import attention_text
 from ..train import diagnostics
 from ..viz import imaging
@@ -102,7 +102,7 @@ def write_metrics(path: Path, store: RunStore, run_id: str) -> None:
 
 def cmd_runs(args) -> int:
     store = RunStore()
-    from ..runs.jobs import delete, reap
+    from ..runstore.jobs import delete, reap
 
     if args.delete:
         return delete_runs(store, args.delete, args.yes, args.stop, delete)

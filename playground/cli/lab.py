@@ -21,7 +21,7 @@ from .. import atomic
 from ..config import ConfigError
 from ..experiments import lab
 from ..models.cells import CELLS
-from ..runs.store import RunStore
+from ..runstore.store import RunStore
 from ..tasks import TASK_SPECS
 from .progress import ProgressBar
 from .train_flags import add_train_arguments, config_from_args

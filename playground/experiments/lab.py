@@ -22,10 +22,10 @@ import numpy as np
 import torch
 
 from ..config import ConfigError, ModelConfig, RunConfig, TaskConfig, TrainConfig
-from ..runs import jobs, runner
-from ..runs.history import RunHistory, recent_train_loss
-from ..runs.runner import describe_clip
-from ..runs.store import RunRecord, RunStore
+from ..runstore import jobs, runner
+from ..runstore.history import RunHistory, recent_train_loss
+from ..runstore.runner import describe_clip
+from ..runstore.store import RunRecord, RunStore
 from ..tasks import TASKS
 from ..train import diagnostics
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from playground.runs import jobs, runner
+from playground.runstore import jobs, runner
 from playground.config import ModelConfig, RunConfig, TaskConfig, TrainConfig
-from playground.runs.store import LIVE, RunStore
+from playground.runstore.store import LIVE, RunStore
 
 from app_helpers import tiny_config
 

@@ -3,9 +3,9 @@ checkpoints that are not ours; a race needs two architectures."""
 import io
 import zipfile
 
-from playground.runs import export
+from playground.runstore import export
 from playground.experiments.race import Entrant
-from playground.runs.store import RunStore
+from playground.runstore.store import RunStore
 
 from app_helpers import no_exception, open_page, texts
 

@@ -2,7 +2,7 @@
 import json
 
 from playground.experiments import lab
-from playground.runs.store import RunStore
+from playground.runstore.store import RunStore
 
 from app_helpers import no_exception, open_page, run_until, texts
 

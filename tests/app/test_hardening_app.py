@@ -13,8 +13,8 @@ import torch
 
 from playground import cli
 
-from playground.runs import export, runner
-from playground.runs.store import RunStore
+from playground.runstore import export, runner
+from playground.runstore.store import RunStore
 
 from app_helpers import no_exception, open_page, texts, tiny_config
 

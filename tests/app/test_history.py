@@ -3,9 +3,9 @@ import math
 
 import numpy as np
 
-from playground.runs.history import RunHistory
-from playground.runs.store import RunStore
-from playground.runs.summaries import run_row, summary_so_far
+from playground.runstore.history import RunHistory
+from playground.runstore.store import RunStore
+from playground.runstore.summaries import run_row, summary_so_far
 
 from app_helpers import tiny_config
 
@@ -46,7 +46,7 @@ def test_a_live_run_gets_its_numbers_from_its_history(home):
 
 
 def test_recent_train_loss_is_the_mean_of_the_last_finite_losses():
-    from playground.runs.history import RECENT, recent_train_loss
+    from playground.runstore.history import RECENT, recent_train_loss
 
     losses = [float(i) for i in range(30)] + [float("nan"), None]
     assert recent_train_loss(losses) == sum(range(30 - RECENT, 30)) / RECENT

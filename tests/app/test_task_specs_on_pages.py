@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from playground.runs import runner
+from playground.runstore import runner
 from playground.config import ModelConfig, RunConfig, TaskConfig, TrainConfig
-from playground.runs.store import RunStore
+from playground.runstore.store import RunStore
 
 from app_helpers import no_exception, open_page, texts
 

@@ -1,6 +1,6 @@
 """Train: Start launches a background run whose metrics arrive on the page; clipping can be changed
 while it trains; Stop ends it; a diverged run says so with advice; the URL holds the settings."""
-from playground.runs.store import RunStore
+from playground.runstore.store import RunStore
 
 from app_helpers import TINY, no_exception, open_page, run_until, texts
 

@@ -5,12 +5,12 @@ import zipfile
 import pandas as pd
 import pytest
 
-from playground.runs import checkpoint, export
-from playground.runs.checkpoint import CheckpointError
+from playground.runstore import checkpoint, export
+from playground.runstore.checkpoint import CheckpointError
 from playground.data.errors import DataError
 from playground.data.uploads import dataset_choices, dataset_name, delete_upload, load_dataset, save_upload
-from playground.runs.history import RunHistory
-from playground.runs.store import RunStore
+from playground.runstore.history import RunHistory
+from playground.runstore.store import RunStore
 
 TEXT = "Sing, O goddess, the anger of Achilles son of Peleus. " * 50
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from playground.runs import checkpoint
+from playground.runstore import checkpoint
 from playground import cli, models, tasks
 from playground.config import ModelConfig, RunConfig, TaskConfig
 from playground.data import scenes as sc

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from playground.runs import checkpoint, pretrained
+from playground.runstore import checkpoint, pretrained
 from playground.paths import PRETRAINED_DIR
 
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from playground.runs import checkpoint
+from playground.runstore import checkpoint
 from playground import models, tasks
 from playground.config import ConfigError, ModelConfig, RunConfig, TaskConfig, TrainConfig
 from playground.data import scenes as sc

@@ -78,7 +78,7 @@ def python():
 def job_store(store):
     """The store, and at the end: every run a test started that still has a live process is killed (by its pid)."""
     yield store
-    from playground.runs.jobs import _alive
+    from playground.runstore.jobs import _alive
 
     for record in store.list_runs():
         if record.pid and record.pid != os.getpid() and _alive(record.pid):

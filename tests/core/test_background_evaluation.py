@@ -6,7 +6,7 @@ import math
 import pytest
 import torch
 
-from playground.runs import runner
+from playground.runstore import runner
 from playground.train.trainer import Trainer
 
 

@@ -9,7 +9,7 @@ import math
 import pytest
 import torch
 
-from playground.runs import checkpoint, pretrained
+from playground.runstore import checkpoint, pretrained
 
 EXPECTED = {"char-tiny", "char-pydoc", "char-stdlib"}
 EVAL_BATCHES = 12  # held-out windows scored per model: enough for a stable number, quick on a CPU

@@ -8,9 +8,9 @@ import pickle
 import pytest
 import torch
 
-from playground.runs import checkpoint, pretrained
+from playground.runstore import checkpoint, pretrained
 from playground import models, tasks
-from playground.runs.checkpoint import CheckpointError
+from playground.runstore.checkpoint import CheckpointError
 from playground.config import RunConfig
 
 pytestmark = pytest.mark.filterwarnings("ignore:Detected pickle protocol:UserWarning")

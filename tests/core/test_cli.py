@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from playground import cli
-from playground.runs import checkpoint
-from playground.runs.store import RunStore
+from playground.runstore import checkpoint
+from playground.runstore.store import RunStore
 
 ROOT = Path(__file__).resolve().parents[2]
 

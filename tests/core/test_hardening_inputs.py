@@ -14,14 +14,14 @@ from pathlib import Path
 import pytest
 
 from playground import cli
-from playground.runs import memory
+from playground.runstore import memory
 
-from playground.runs import jobs, runner
+from playground.runstore import jobs, runner
 from playground.config import ConfigError, RunConfig, cores
 from playground.data import pair_files, uploads
 from playground.data.errors import DataError
 from playground.data.text import characters_needed
-from playground.runs.store import DamagedRunError, RunLiveError, RunStore
+from playground.runstore.store import DamagedRunError, RunLiveError, RunStore
 
 ROOT = Path(__file__).resolve().parents[2]
 

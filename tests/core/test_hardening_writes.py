@@ -19,11 +19,11 @@ import torch
 
 from playground import atomic, cli
 
-from playground.runs import checkpoint, runner
+from playground.runstore import checkpoint, runner
 from playground.data import pair_files, uploads
 from playground.data.errors import DataError
 from playground.paths import datasets_dir
-from playground.runs.store import RunStore
+from playground.runstore.store import RunStore
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -47,7 +47,7 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path, monkeypat
 SAVER = textwrap.dedent("""
     import sys, torch
     from playground import models, tasks
-    from playground.runs import checkpoint
+    from playground.runstore import checkpoint
     from playground.config import RunConfig
     cfg = RunConfig.from_dict({"task": {"dataset": "tiny", "max_chars": 6000},
                                "model": {"arch": "lstm", "hidden": 64, "embedding": 16}})

@@ -6,7 +6,7 @@ import signal
 
 import pytest
 
-from playground.runs import checkpoint, jobs
+from playground.runstore import checkpoint, jobs
 
 pytestmark = pytest.mark.slow
 
@@ -69,7 +69,7 @@ def test_queue_cap_then_stop(job_store, tiny_config, wait, monkeypatch):
 
 def test_stop_while_queued(job_store, tiny_config, monkeypatch):
     """A run asked to stop while still in the queue ends as stopped without training (run in-process)."""
-    from playground.runs import runner
+    from playground.runstore import runner
 
     monkeypatch.setenv("PLAYGROUND_MAX_RUNS", "1")
     blocker = job_store.create_run(tiny_config())

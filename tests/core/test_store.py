@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from playground.runs import checkpoint, runner
-from playground.runs.store import RunStore
+from playground.runstore import checkpoint, runner
+from playground.runstore.store import RunStore
 from playground.train.trainer import Callback
 
 
@@ -89,7 +89,7 @@ def test_non_finite_values_read_back_as_none(store, tiny_config):
 
 WRITER = """
 import sys, time
-from playground.runs.store import RunStore
+from playground.runstore.store import RunStore
 store, run_id, total = RunStore(sys.argv[1]), sys.argv[2], int(sys.argv[3])
 for start in range(1, total + 1, 10):
     store.append_metrics(run_id, "train", [{"step": s, "loss": 1.0 / s} for s in range(start, start + 10)])

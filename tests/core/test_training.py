@@ -8,7 +8,7 @@ import threading
 import pytest
 import torch
 
-from playground.runs import jobs, runner
+from playground.runstore import jobs, runner
 from playground import models, tasks
 from playground.config import ConfigError, ModelConfig, TaskConfig
 from playground.models import SequenceModel

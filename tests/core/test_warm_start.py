@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from playground.runs import checkpoint, jobs
+from playground.runstore import checkpoint, jobs
 
 pytestmark = pytest.mark.slow
 
@@ -34,7 +34,7 @@ def test_the_next_run_is_trained_by_the_waiting_spare(job_store, tiny_config, wa
 
 
 def test_a_spare_of_another_store_is_not_used(job_store, tiny_config, warm, tmp_path):
-    from playground.runs.store import RunStore
+    from playground.runstore.store import RunStore
 
     other = RunStore(tmp_path / "other-home")
     jobs.start(other, tiny_config(train={"steps": 2}))

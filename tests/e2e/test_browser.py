@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from playground.runs import jobs
-from playground.runs.store import LIVE, RunStore
+from playground.runstore import jobs
+from playground.runstore.store import LIVE, RunStore
 from streamlit_server import ROOT, chromium_page, running_server, wait_until_idle
 
 TINY_LSTM = "arch=lstm&hidden=16&embedding=8&batch=8&seq_len=16&eval_every=5&steps=100000"

@@ -15,9 +15,9 @@ import pytest
 
 from playground import models, tasks
 
-from playground.runs import checkpoint, runner
+from playground.runstore import checkpoint, runner
 from playground.config import ModelConfig, RunConfig, TaskConfig, TrainConfig
-from playground.runs.store import RunStore
+from playground.runstore.store import RunStore
 from streamlit_server import ROOT, chromium_page, free_port, running_server, wait_until_idle
 
 RUN_NAME = "![b](http://example.invalid/run.png) **bold**"

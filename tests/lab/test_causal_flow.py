@@ -7,7 +7,7 @@ from playground import models, tasks
 
 from playground.experiments import lab
 from playground.config import ModelConfig, TaskConfig
-from playground.runs.history import RunHistory
+from playground.runstore.history import RunHistory
 
 
 def test_flow_at_init_fits_no_rate_for_a_bidirectional_core():

@@ -6,7 +6,7 @@ import math
 import pytest
 
 from playground.experiments import lab
-from playground.runs.history import RunHistory
+from playground.runstore.history import RunHistory
 
 
 def test_twins_differ_only_in_clipping(config):
@@ -27,7 +27,7 @@ def test_twins_differ_only_in_clipping(config):
 @pytest.fixture(scope="module")
 def demo_twins(tmp_path_factory):
     """The demo's three twins with its defaults, trained in this process (about 10 s: the unclipped one stops early)."""
-    from playground.runs.store import RunStore
+    from playground.runstore.store import RunStore
 
     store = RunStore(tmp_path_factory.mktemp("twins-home"))
     configs = lab.clipping_twins(lab.twins_demo_config())

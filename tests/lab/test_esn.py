@@ -6,7 +6,7 @@ import math
 import pytest
 import torch
 
-from playground.runs import checkpoint, runner
+from playground.runstore import checkpoint, runner
 from playground import models, tasks
 from playground.config import ConfigError, ModelConfig, RunConfig, TaskConfig, TrainConfig
 from playground.models.esn import EchoStateNetwork

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from playground.experiments import lab
-from playground.runs import runner
+from playground.runstore import runner
 from playground.train.trainer import Trainer
 
 T = 30

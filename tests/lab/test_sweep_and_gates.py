@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from playground.experiments import lab
-from playground.runs.history import RunHistory
+from playground.runstore.history import RunHistory
 
 
 def test_sweep_configs_cover_every_arch_and_seq_len(config):
@@ -20,7 +20,7 @@ def test_sweep_configs_cover_every_arch_and_seq_len(config):
 @pytest.fixture(scope="module")
 def sweep(tmp_path_factory, config):
     """An ESN (solves quickly) and an untrained-for-long tanh RNN at T = 8 and 16, trained in this process."""
-    from playground.runs.store import RunStore
+    from playground.runstore.store import RunStore
 
     store = RunStore(tmp_path_factory.mktemp("sweep-home"))
     base = config(train={"steps": 30, "eval_every": 10, "stop_when_solved": True})

@@ -5,7 +5,7 @@ import pytest
 import torch
 from sacrebleu.metrics import BLEU
 
-from playground.runs import checkpoint
+from playground.runstore import checkpoint
 from playground import tasks
 from playground.config import ConfigError, ModelConfig, RunConfig, TaskConfig, TrainConfig
 from playground.data.errors import DataError

@@ -8,10 +8,10 @@ import re
 import pytest
 
 from playground.config import RunConfig
-from playground.runs import checkpoint
+from playground.runstore import checkpoint
 from playground.data.pairs import DATE_FORMATS, MONTHS, render_date
 from playground.paths import PRETRAINED_DIR
-from playground.runs.pretrained import RECIPES
+from playground.runstore.pretrained import RECIPES
 
 
 @pytest.fixture(scope="module")

@@ -79,7 +79,7 @@ def _make_spare(store: RunStore) -> None:
     if _spare is not None and _spare.poll() is None and _spare_root == str(store.root):
         return
     _drop_spare()
-    _spare = _spawn(store, ["-m", "playground.runs.spare"], stdin=subprocess.PIPE)
+    _spare = _spawn(store, ["-m", "playground.runstore.spare"], stdin=subprocess.PIPE)
     _spare_root = str(store.root)
 
 

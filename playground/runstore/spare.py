@@ -5,7 +5,7 @@ Importing torch, and torch._dynamo that the first optimizer imports, takes most 
 next run id on its standard input; it then trains that run exactly as `python -m playground train
 --run ID --quiet` would, writing to the run's log. End of input (the app went away) ends it.
 
-    python -m playground.runs.spare        # reads one run id from stdin
+    python -m playground.runstore.spare        # reads one run id from stdin
 """
 from __future__ import annotations
 
