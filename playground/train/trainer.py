@@ -264,10 +264,6 @@ def weights_finite(model: nn.Module) -> bool:
     return bool(torch.stack(torch._foreach_norm(tensors)).isfinite().all()) if tensors else True
 
 
-class _EvaluateInline(Exception):
-    """Raised inside `BackgroundEvaluations.submit` when an evaluation must run on the live model now."""
-
-
 class BackgroundEvaluations:
     """Evaluations on a snapshot of the model, in one worker thread, while the trainer goes on stepping.
 
@@ -283,16 +279,12 @@ class BackgroundEvaluations:
         self.trainer, self.task, self.probe = trainer, task, probe
         self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="evaluation")
         self.pending: list[Future] = []
-        self.device = trainer.device
 
     def submit(self, step: int) -> None:
         self._wait_for_running()
         trainer = self.trainer
-        try:
-            if not weights_finite(trainer.model):  # diverged weights: evaluate now, so the run ends at this very step
-                raise _EvaluateInline
-            snapshot = copy.deepcopy(trainer.model)  # the weights after this step, in a model the trainer never touches
-        except (_EvaluateInline, RuntimeError):  # RuntimeError: a model holding non-leaf tensors cannot be copied
+        snapshot = self._snapshot(trainer.model)
+        if snapshot is None:  # evaluate the live model now instead
             done: Future = Future()
             done.set_result(trainer.evaluate(self.task, self.probe, step))
             self.pending.append(done)
@@ -302,12 +294,22 @@ class BackgroundEvaluations:
         threads = torch.get_num_threads()
         self.pending.append(self.worker.submit(self._run, snapshot, step, gates, threads))
 
+    @staticmethod
+    def _snapshot(model: SequenceModel) -> SequenceModel | None:
+        """A copy of the weights after this step, in a model the trainer never touches; None where the live model
+        must be evaluated instead: diverged weights (so the run ends at this very step), or a model holding
+        non-leaf tensors, which deepcopy refuses."""
+        if not weights_finite(model):
+            return None
+        try:
+            return copy.deepcopy(model)
+        except RuntimeError:
+            return None
+
     def _run(self, snapshot: SequenceModel, step: int, gates: dict, threads: int) -> dict:
         torch.set_num_threads(threads)
         lower_priority()
-        record = self.trainer.evaluation_record(snapshot, self.task, self.probe, step, gates)
-        del snapshot
-        return record
+        return self.trainer.evaluation_record(snapshot, self.task, self.probe, step, gates)
 
     def _wait_for_running(self) -> None:
         for future in self.pending:

@@ -10,6 +10,9 @@ A state is one tensor (B, H) for a cell whose spec has one state part, else a tu
 """
 from __future__ import annotations
 
+import math
+
+import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
@@ -18,6 +21,14 @@ class Cell(nn.Module):
     def __init__(self, input_size: int, hidden_size: int) -> None:
         super().__init__()
         self.input_size, self.hidden_size = input_size, hidden_size
+
+    def add_gate_parameters(self, blocks: int) -> None:
+        """W_ih (blocks*H, I), W_hh (blocks*H, H), b_ih and b_hh (blocks*H,), drawn in that order with torch's
+        default init (uniform in +-1/sqrt(H)), as nn.RNN / nn.LSTM / nn.GRU draw theirs."""
+        rows, bound = blocks * self.hidden_size, 1.0 / math.sqrt(self.hidden_size)
+        for name, shape in (("weight_ih", (rows, self.input_size)), ("weight_hh", (rows, self.hidden_size)),
+                            ("bias_ih", (rows,)), ("bias_hh", (rows,))):
+            setattr(self, name, nn.Parameter(torch.empty(shape).uniform_(-bound, bound)))
 
     @property
     def input_bias(self) -> Tensor | None:

@@ -1,7 +1,6 @@
 """Gated recurrent unit (Cho et al. 2014), in torch's variant: r gates W_hn h before it is added. Fused twin: nn.GRU."""
 from __future__ import annotations
 
-import math
 
 import torch
 from torch import Tensor, nn
@@ -9,19 +8,12 @@ from torch import Tensor, nn
 from .base import Cell
 from .spec import CellSpec
 
-_TRAINED = ("layers", "hidden", "embedding", "dropout", "bidirectional", "backend", "init", "spectral_radius")
-
-
 class GRUCell(Cell):
     """Shapes: W_ih (3H, I), W_hh (3H, H), b_ih and b_hh (3H,), gate blocks in nn.GRU's order r, z, n."""
 
     def __init__(self, input_size: int, hidden_size: int) -> None:
         super().__init__(input_size, hidden_size)
-        bound = 1.0 / math.sqrt(hidden_size)  # torch's default: every weight and bias uniform in +-1/sqrt(H)
-        self.weight_ih = nn.Parameter(torch.empty(3 * hidden_size, input_size).uniform_(-bound, bound))
-        self.weight_hh = nn.Parameter(torch.empty(3 * hidden_size, hidden_size).uniform_(-bound, bound))
-        self.bias_ih = nn.Parameter(torch.empty(3 * hidden_size).uniform_(-bound, bound))
-        self.bias_hh = nn.Parameter(torch.empty(3 * hidden_size).uniform_(-bound, bound))
+        self.add_gate_parameters(3)  # torch's layout and default init
 
     def step(self, projected: Tensor, h: Tensor, recorder=None) -> Tensor:
         x_r, x_z, x_n = projected.chunk(3, dim=1)  # each (B, H)
@@ -48,4 +40,4 @@ GRU = CellSpec(
          "The block radius shown is that of the candidate block W_hn alone; the state Jacobian ∂h_t/∂h_{t-1} "
          "(its radius and measured growth per step beside it) is what gradients meet.",
     code="playground/models/cells/gru.py, GRUCell.step", gates=("reset", "update"), blocks=3, recurrent_block=2,
-    fused=nn.GRU, settings=_TRAINED, cell=lambda input_size, hidden_size, options: GRUCell(input_size, hidden_size))
+    fused=nn.GRU, cell=lambda input_size, hidden_size, options: GRUCell(input_size, hidden_size))

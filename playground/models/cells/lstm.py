@@ -1,7 +1,6 @@
 """Long short-term memory (Hochreiter & Schmidhuber 1997, with a forget gate, Gers et al. 2000). Fused twin: nn.LSTM."""
 from __future__ import annotations
 
-import math
 
 import torch
 from torch import Tensor, nn
@@ -9,19 +8,12 @@ from torch import Tensor, nn
 from .base import Cell
 from .spec import CellSpec
 
-_TRAINED = ("layers", "hidden", "embedding", "dropout", "bidirectional", "backend", "init", "spectral_radius")
-
-
 class LSTMCell(Cell):
     """Shapes: W_ih (4H, I), W_hh (4H, H), b_ih and b_hh (4H,), gate blocks in nn.LSTM's order i, f, g, o."""
 
     def __init__(self, input_size: int, hidden_size: int) -> None:
         super().__init__(input_size, hidden_size)
-        bound = 1.0 / math.sqrt(hidden_size)  # torch's default: every weight and bias uniform in +-1/sqrt(H)
-        self.weight_ih = nn.Parameter(torch.empty(4 * hidden_size, input_size).uniform_(-bound, bound))
-        self.weight_hh = nn.Parameter(torch.empty(4 * hidden_size, hidden_size).uniform_(-bound, bound))
-        self.bias_ih = nn.Parameter(torch.empty(4 * hidden_size).uniform_(-bound, bound))
-        self.bias_hh = nn.Parameter(torch.empty(4 * hidden_size).uniform_(-bound, bound))
+        self.add_gate_parameters(4)  # torch's layout and default init
 
     def step(self, projected: Tensor, state: tuple[Tensor, Tensor], recorder=None) -> tuple[Tensor, Tensor]:
         h, c = state  # (B, H), (B, H)
@@ -56,5 +48,5 @@ LSTM = CellSpec(
          "gradients meet is the state Jacobian ∂(h, c)_t/∂(h, c)_{t-1}, whose radius and measured growth per "
          "step are shown beside it.",
     code="playground/models/cells/lstm.py, LSTMCell.step", gates=("input", "forget", "output"), state_parts=("h", "c"),
-    blocks=4, recurrent_block=2, fused=nn.LSTM, settings=_TRAINED, cell=lambda input_size, hidden_size, options:
+    blocks=4, recurrent_block=2, fused=nn.LSTM, cell=lambda input_size, hidden_size, options:
     LSTMCell(input_size, hidden_size))

@@ -10,7 +10,6 @@ in torch: the scratch backend only; a test checks the step against a reference w
 """
 from __future__ import annotations
 
-import math
 
 import torch
 from torch import Tensor, nn
@@ -22,11 +21,7 @@ from .spec import CellSpec
 class MGUCell(Cell):
     def __init__(self, input_size: int, hidden_size: int) -> None:
         super().__init__(input_size, hidden_size)
-        bound = 1.0 / math.sqrt(hidden_size)  # torch's default: every weight and bias uniform in +-1/sqrt(H)
-        self.weight_ih = nn.Parameter(torch.empty(2 * hidden_size, input_size).uniform_(-bound, bound))
-        self.weight_hh = nn.Parameter(torch.empty(2 * hidden_size, hidden_size).uniform_(-bound, bound))
-        self.bias_ih = nn.Parameter(torch.empty(2 * hidden_size).uniform_(-bound, bound))
-        self.bias_hh = nn.Parameter(torch.empty(2 * hidden_size).uniform_(-bound, bound))
+        self.add_gate_parameters(2)  # torch's layout and default init
 
     def step(self, projected: Tensor, h: Tensor, recorder=None) -> Tensor:
         x_f, x_n = projected.chunk(2, dim=1)  # each (B, H)

@@ -1,7 +1,6 @@
 """The Elman RNN (tanh or ReLU): h_t = phi(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh). Fused twin: nn.RNN."""
 from __future__ import annotations
 
-import math
 
 import torch
 from torch import Tensor, nn
@@ -9,20 +8,13 @@ from torch import Tensor, nn
 from .base import Cell
 from .spec import CellSpec
 
-_TRAINED = ("layers", "hidden", "embedding", "dropout", "bidirectional", "backend", "init", "spectral_radius")
-
-
 class RNNCell(Cell):
     """Shapes: W_ih (H, I), W_hh (H, H), b_ih and b_hh (H,), as in nn.RNN."""
 
     def __init__(self, input_size: int, hidden_size: int, nonlinearity: str = "tanh") -> None:
         super().__init__(input_size, hidden_size)
         self.phi = {"tanh": torch.tanh, "relu": torch.relu}[nonlinearity]
-        bound = 1.0 / math.sqrt(hidden_size)  # torch's default: every weight and bias uniform in +-1/sqrt(H)
-        self.weight_ih = nn.Parameter(torch.empty(hidden_size, input_size).uniform_(-bound, bound))
-        self.weight_hh = nn.Parameter(torch.empty(hidden_size, hidden_size).uniform_(-bound, bound))
-        self.bias_ih = nn.Parameter(torch.empty(hidden_size).uniform_(-bound, bound))
-        self.bias_hh = nn.Parameter(torch.empty(hidden_size).uniform_(-bound, bound))
+        self.add_gate_parameters(1)  # torch's layout and default init
 
     def step(self, projected: Tensor, h: Tensor, recorder=None) -> Tensor:
         # projected: (B, H)   h: (B, H)
@@ -39,7 +31,7 @@ RNN_TANH = CellSpec(
          "many steps (ρ > 1 is needed only for it to explode). Gradients shows the measured Jacobian radius and "
          "growth per step.",
     code="playground/models/cells/rnn.py, RNNCell.step", fused=nn.RNN, fused_kwargs={"nonlinearity": "tanh"},
-    settings=_TRAINED, cell=lambda input_size, hidden_size, options: RNNCell(input_size, hidden_size, "tanh"))
+    cell=lambda input_size, hidden_size, options: RNNCell(input_size, hidden_size, "tanh"))
 
 RNN_RELU = CellSpec(
     name="rnn-relu", title="Vanilla RNN (ReLU)", short="RNN (ReLU)",
@@ -50,4 +42,4 @@ RNN_RELU = CellSpec(
          "the units are off). With W_hh = I (IRNN) the factors start near 1, and the first large updates make "
          "the product explode: the clipping twins, where only the clipped twin survives.",
     code="playground/models/cells/rnn.py, RNNCell.step", fused=nn.RNN, fused_kwargs={"nonlinearity": "relu"},
-    settings=_TRAINED, cell=lambda input_size, hidden_size, options: RNNCell(input_size, hidden_size, "relu"))
+    cell=lambda input_size, hidden_size, options: RNNCell(input_size, hidden_size, "relu"))
