@@ -4,14 +4,15 @@
         --> RecurrentCore (`model.core`, any arch, uni- or bidirectional) --> (B, T, D*H)
         --> the head reads the last step (one label per sequence) or every step (a label per step)
 
-Used by the long-memory tasks (adding, temporal order, copy). The task's spec says what the model
+Used by the long-memory tasks (adding, temporal order, copy) and forecasting. The task's spec says what the model
 reads and predicts, never the architecture:
 
     {"family": "readout", "input": "tokens" | "vectors", "input_size": vocabulary or vector size,
      "outputs": classes (or 1 for a regression), "objective": "classify" | "regress",
      "positions": "last" | "every"}
 
-Batches hold `x` ((B, T) ids or (B, T, I) floats) and `y`: (B,) for "last", (B, T) for "every",
+Batches hold `x` ((B, T) ids or (B, T, I) floats) and `y`: (B,) for "last", (B, T) for "every" (a
+regression with several outputs K: (B, K) and (B, T, K)),
 with an optional `mask` (B, T) that picks the positions that are scored. "Last" on a bidirectional
 core reads the forward half at the final step and the backward half at the first step (each half
 has then read the whole sequence).
@@ -60,14 +61,17 @@ def scored(values: Tensor, batch: dict[str, Tensor], last_only: bool) -> tuple[T
         return values[:, 0], batch["y"]
     if "mask" in batch:
         return values[batch["mask"]], batch["y"][batch["mask"]]
-    return values.reshape(-1, *values.shape[2:]), batch["y"].reshape(-1)
+    targets = batch["y"]
+    return values.reshape(-1, *values.shape[2:]), targets.reshape(-1, *targets.shape[2:])  # (B, T[, K]) -> (N[, K])
 
 
 def readout_loss(predictions: Tensor, targets: Tensor, classify: bool) -> Tensor:
-    """Cross-entropy of logits (N, K) against class ids (N,), or MSE of values (N, 1) against targets (N,)."""
+    """Cross-entropy of logits (N, K) against class ids (N,), or MSE of values (N, 1) against targets (N,)
+    or of values (N, K) against targets (N, K) (several values per position: a multi-step forecast)."""
     if classify:
         return F.cross_entropy(predictions, targets)
-    return F.mse_loss(predictions[:, 0], targets.to(predictions.dtype))
+    values = predictions if targets.dim() == predictions.dim() else predictions[:, 0]
+    return F.mse_loss(values, targets.to(predictions.dtype))
 
 
 class ReadoutModel(SequenceModel):
