@@ -102,6 +102,13 @@ _SHARED_SETTINGS: tuple[Setting, ...] = (
     Setting("train.stop_when_solved", label="Stop when solved", widget="toggle"),
     Setting("train.seed", label="Seed", widget="number", low=0, high=2**31 - 1, step=1),
     Setting("train.device", label="Device", widget="select", choices=DEVICES),
+    # -- penalties against exploding and vanishing gradients (train/penalties.py)
+    Setting("train.recurrent_l2", label="Recurrent L2 weight (W_hh only)", widget="number", low=0.0, high=100.0,
+            step=1e-4, group="Penalties", by_gradient=True),
+    Setting("train.omega", label="Omega weight (Pascanu et al. 2013)", widget="number", low=0.0, high=100.0, step=0.1,
+            group="Penalties", by_gradient=True,
+            help="Asks every step's Jacobian to keep the norm of the gradient flowing back through it: a remedy "
+                 "for vanishing gradients. Needs the scratch backend (the fused kernels hide each step's state)."),
     # -- clipping
     Setting("train.clip", label="Clip", widget="segmented", choices=CLIP_MODES, group="Gradient clipping",
             by_gradient=True),

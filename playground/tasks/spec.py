@@ -18,6 +18,7 @@ from ..setting import Setting
 GENERIC_SETTINGS = {
     "train.steps": "Steps", "train.batch_size": "Batch size", "train.lr": "Learning rate",
     "train.optimizer": "Optimiser", "train.momentum": "Momentum (sgd)", "train.weight_decay": "Weight decay",
+    "train.recurrent_l2": "Recurrent L2 penalty (W_hh only)", "train.omega": "Omega penalty (vanishing gradients)",
     "train.clip": "Clip", "train.clip_threshold": "Clip threshold", "train.seed": "Seed", "train.device": "Device",
     "train.threads": "Threads", "train.eval_every": "Evaluate every N steps", "train.eval_batches": "Evaluation batches",
     "train.checkpoint_every": "Checkpoint every N steps",

@@ -19,6 +19,7 @@ from ..models import SequenceModel
 from ..models.inference import map_state
 from ..tasks import Task
 from . import diagnostics
+from .penalties import Penalties
 
 
 class Callback:
@@ -110,6 +111,7 @@ class Trainer:
         batches = task.train_batches(cfg.batch_size, cfg.seq_len, generator)
         probe = self._to_device(task.probe_batch(cfg.batch_size, cfg.seq_len))
         tracks_gates = model.core.record_gates(True)
+        penalties = Penalties(cfg, model)  # a penalty that cannot apply to this cell or backend is a ConfigError
         self.headline_keys = [task.headline_metric]
         result = TrainResult("completed", 0)
         info = {"device": str(self.device), "parameters": sum(p.numel() for p in params), "gate_stats": tracks_gates}
@@ -134,11 +136,14 @@ class Trainer:
                 state = None
             batch = self._to_device(batch)
             # a model with a closed-form readout (an echo state network) learns from the batch without gradients
+            penalties.before_forward()
             out = model(batch, state) if model.trains_by_gradient else model.learn(batch, state)
             state = detach_state(out.state) if task.carries_state else None
             self.optimizer.zero_grad(set_to_none=True)
+            penalty_values = {}
             if model.trains_by_gradient:
-                out.loss.backward()
+                objective, penalty_values = penalties.objective(out.loss) if penalties.active else (out.loss, {})
+                objective.backward()
             loss = out.loss.item()
             norm, layer_norms = diagnostics.grad_norms(named)  # (0.0, {}) without gradients: nothing is clipped
             finite = math.isfinite(loss) and math.isfinite(norm)
@@ -154,6 +159,8 @@ class Trainer:
                 "time": time.perf_counter() - started,
                 "trains_by_gradient": model.trains_by_gradient,  # False: grad norms are 0 and clipping does not apply
             }
+            if penalty_values:  # each penalty's value before its weight; "loss" stays the task's own
+                record["penalties"] = penalty_values
             result.history.append(record)
             result.steps = step
             for cb in callbacks:
