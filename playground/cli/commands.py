@@ -94,6 +94,8 @@ def write_metrics(path: Path, store: RunStore, run_id: str) -> None:
         "block_radius": last_eval.get("spectral_radius", {}),  # the same, under the name `eval` gives it
         **{key: last_eval.get(key, {}) for key in JACOBIAN_READOUTS},
         **({"echo_state": last_eval["echo_state"]} if "echo_state" in last_eval else {}),
+        # the task's own baselines, scored on the same held-out data (a forecaster's persistence, ARIMA, ...)
+        **({"baselines": last_eval["baselines"]} if "baselines" in last_eval else {}),
         "sample": last_eval.get("sample", ""),
     }
     path.parent.mkdir(parents=True, exist_ok=True)

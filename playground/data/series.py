@@ -211,7 +211,7 @@ def save_upload(raw: bytes, filename: str, max_bytes: int = DEFAULT_MAX_BYTES) -
     name, n = stem, 2
     while name in BUILTIN or (uploads_dir() / f"{name}.csv").exists():
         name, n = f"{stem}-{n}", n + 1
-    lines = [f"{date},{value!r}" for date, value in zip(dates, values)] if dates else [repr(v) for v in values]
+    lines = [f"{date},{float(v)!r}" for date, v in zip(dates, values)] if dates else [repr(float(v)) for v in values]
     try:
         atomic.write_text(uploads_dir() / f"{name}.csv", "\n".join(lines) + "\n")
     except atomic.DiskFullError as exc:

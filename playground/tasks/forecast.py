@@ -138,9 +138,9 @@ class ForecastTask(Task):
     def check_size(self, batch_size: int, seq_len: int) -> None:
         name, train_part = self.cfg.dataset, self.split
         if len(self.train_origins(seq_len)) < 1:
-            most = train_part - self.horizon
             raise DataError(f"the series {name!r} has {train_part} training values: a window of {seq_len} plus a "
-                            f"horizon of {self.horizon} does not fit; use a window (seq_len) of at most {most - 1}")
+                            f"horizon of {self.horizon} does not fit; use a window (seq_len) of at most "
+                            f"{train_part - self.horizon}")
         if len(self.heldout_origins(seq_len)) < 1:
             raise DataError(f"the held-out tail of {name!r} ({len(self.values) - train_part} values) is shorter than "
                             f"the horizon {self.horizon}: hold out more (holdout) or forecast fewer steps")
