@@ -18,7 +18,9 @@ from playground.runstore.runner import describe_clip
 from playground.runstore.store import RunRecord
 from playground.runstore.summaries import baseline_loss, chance_verdict, headline_spec, task_of
 from playground.viz import charts
+from playground.viz.forecast_charts import forecast_figure
 
+from . import try_forecast
 from .context import history, store
 from .plot import plot
 from .polling import CHART_SECONDS, live_section
@@ -217,6 +219,19 @@ def _charts(record: RunRecord, hist) -> None:
         panels.append(("flow", charts.gradient_flow_heatmap(flow_steps, flows, revision=revision),
                        "How much the loss at the last time step T depends on each earlier input x_t. Dark at the "
                        "bottom (early t): the gradient vanishes before it gets there."))
+    penalties = hist.penalties()
+    if penalties:
+        panels.append(("penalties", charts.overlay_figure(
+            [{"label": "task loss", "x": steps, "y": hist.column("loss")}] +
+            [{"label": f"{name} (before its weight)", "x": steps, "y": values} for name, values in penalties.items()],
+            "Penalties beside the loss", "training step", "value (log scale)", log_y=True, smoothing=0.6,
+            revision=f"penalties-{revision}"),
+            "What each penalty adds, before its weight: the recurrent L2 is the sum of W_hh squared; Omega is 0 when "
+            "every step keeps the norm of the gradient flowing back through it."))
+    if "forecast" in last_eval:  # a forecaster's held-out tail against the truth and the baselines
+        panels.append(("forecast", forecast_figure(last_eval["forecast"], revision=f"forecast-{revision}"),
+                       "The end of the series is held out (a chronological split: never shuffled). Thick line: this "
+                       "network; dotted: the baselines, fitted on the same training part."))
     jacobian = hist.jacobian_series()
     if jacobian:
         panels.append(("jacobian", charts.layer_readout_figure(jacobian, "The state Jacobian over training", "per step",
@@ -226,6 +241,10 @@ def _charts(record: RunRecord, hist) -> None:
             with column:
                 plot(figure, key=f"{name}-{record.id}")
                 st.caption(caption)
+    if "baselines" in last_eval:
+        scores = {"model": {m: last_eval.get(m) for m in ("rmse", "mae", "mase")}, **last_eval["baselines"]}
+        st.markdown(f"**Held-out scores beside the baselines at step {last_eval.get('step', 0):,}**")
+        try_forecast.draw_scores(scores, key=f"scores-{record.id}")
     if not by_gradient:
         st.caption("This cell learns no weights by gradient (its readout is solved in closed form): there are no "
                    "gradient norms, clipping or per-layer gradients to chart.")

@@ -15,6 +15,7 @@ from playground.data.errors import DataError
 from playground.models.cells import CELLS
 from playground.options import Setting
 from playground.tasks import TASK_SPECS
+from playground.train import penalties
 
 from .plain import plain
 from .context import store
@@ -33,9 +34,11 @@ GROUP_NOTES = {  # a line under a section's title
     "Echo state reservoir": "An echo state network never trains its recurrent weights: only a linear readout is fitted "
                             "(ridge regression), so the reservoir's settings decide how long it remembers.",
     "Gradient clipping": "You can also change clipping while a run trains.",
+    "Penalties": "Added to the loss against exploding (recurrent L2) and vanishing (Omega) gradients; each is "
+                 "recorded per step beside the loss.",
 }
 EXPANDED = {"Task and data": True, "Architecture": True, "Echo state reservoir": True, "Decoder": True,
-            "Training": False, "Gradient clipping": True}
+            "Training": False, "Gradient clipping": True, "Penalties": False}
 
 PRESETS: dict[str, dict] = {
     "A first LSTM on tiny sentences": {},
@@ -241,6 +244,10 @@ def draw_form() -> None:
                     s.set(cfg, st.session_state[s.url_key])
                 if s.path == "model.init":
                     st.caption(INIT_HELP.get(st.session_state.get("init", DEFAULTS.model.init), ""))
+                if s.section == "train" and s.field in penalties.PENALTIES and s.get(cfg):
+                    reason = penalties.applies(cfg.model, s.field)
+                    if reason:  # Start would refuse it: say why here, before anything is started
+                        st.warning(plain(f"{s.label} does not apply: {reason}."), icon=":material/block:")
             if group == "Gradient clipping":
                 st.caption(GROUP_NOTES[group])
             if group == "Training":

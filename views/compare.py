@@ -3,7 +3,7 @@
 import streamlit as st
 
 from playground.viz import charts
-from playground.runstore.summaries import compare_frame, extra_metrics, headline_metric, task_of
+from playground.runstore.summaries import baseline_ranking, compare_frame, extra_metrics, headline_metric, task_of
 from ui.context import history, store
 from ui.polling import live_section
 from ui.race import draw_race_form
@@ -90,6 +90,15 @@ def draw() -> bool:
         "tokens/s": st.column_config.NumberColumn(format="%.0f"),
         "time (s)": st.column_config.NumberColumn(format="%.1f"),
     })
+
+    ranking = baseline_ranking(list(records.values()), histories, {r.id: short_label(r) for r in records.values()})
+    if not ranking.empty:  # tasks that score baselines on the same held-out data (forecasting)
+        st.subheader("Runs against the baselines")
+        st.caption("Ranked by each task's headline metric on the same held-out data; baselines are fitted on the "
+                   "same training part. A run below persistence has learned nothing a forecaster would use.")
+        st.dataframe(ranking, hide_index=True, key="baseline-ranking", column_config={
+            name: st.column_config.NumberColumn(format="%.4g") for name in ranking.columns
+            if name not in ("rank", "data", "entry", "kind")})
 
     st.subheader("Samples side by side")
     columns = st.columns(min(len(records), 4))

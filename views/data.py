@@ -13,7 +13,7 @@ from playground.data.errors import DataError
 from playground.data.text import DEFAULT_MAX_BYTES
 from playground.data.uploads import (MIN_CHARACTERS, dataset_choices, dataset_version, delete_upload, load_dataset,
                                      save_upload)
-from ui import data_sequence_tasks
+from ui import data_sequence_tasks, data_series
 from ui.uploads import save_new_uploads
 from ui.plain import plain
 
@@ -116,6 +116,7 @@ if dataset["source"] == "uploaded":
 st.page_link("views/train.py", label=f"Train on {plain(name)}", icon=":material/model_training:", query_params={"dataset": name})
 
 data_sequence_tasks.draw()  # translation pairs and captioning scenes
+data_series.draw()  # time series for forecasting
 
 generating = [spec for spec in TASK_SPECS.values() if not spec.datasets()]  # from the registry: new tasks appear here
 if generating:
