@@ -12,7 +12,8 @@ from playground import cli, models, tasks
 from playground.config import ConfigError, RunConfig, TrainConfig
 from playground.data import series as series_data
 from playground.data.errors import DataError
-from playground.tasks import forecast
+from playground.runstore.history import RunHistory
+from playground.runstore.summaries import baseline_ranking
 from playground.train.trainer import Trainer
 
 
@@ -131,3 +132,9 @@ def test_metrics_out_has_the_metrics_and_the_baselines(store, tmp_path, restore_
     assert set(data["baselines"]) == {"persistence", "seasonal_naive", "arima", "ets"}
     for entry in data["baselines"].values():
         assert {"rmse", "mae", "mase"} <= set(entry)
+    # Compare's table: the run and its baselines ranked together by the headline metric (MASE)
+    record = store.list_runs()[0]
+    ranking = baseline_ranking([record], {record.id: RunHistory.load(store, record.id)}, {record.id: "the run"})
+    assert len(ranking) == 5 and list(ranking["rank"]) == [1, 2, 3, 4, 5]
+    assert list(ranking["mase"]) == sorted(ranking["mase"]) and "the run" in set(ranking["entry"])
+    assert ranking.loc[ranking["entry"] == "the run", "mase"].item() == pytest.approx(data["mase"])
