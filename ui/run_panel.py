@@ -29,6 +29,7 @@ from .train_form import apply_values, arch_name, config_values, start
 from .plain import plain
 
 CLIP_NAMES = {"none": "off", "norm": "by norm", "value": "by value"}
+PENALTY_NAMES = {"recurrent_l2": "recurrent L2", "omega": "Omega"}
 
 
 def duration(seconds: float | None) -> str:
@@ -222,9 +223,9 @@ def _charts(record: RunRecord, hist) -> None:
     penalties = hist.penalties()
     if penalties:
         panels.append(("penalties", charts.overlay_figure(
-            [{"label": "task loss", "x": steps, "y": hist.column("loss")}] +
-            [{"label": f"{name} (before its weight)", "x": steps, "y": values} for name, values in penalties.items()],
-            "Penalties beside the loss", "training step", "value (log scale)", log_y=True, smoothing=0.6,
+            [{"label": "loss", "x": steps, "y": hist.column("loss")}] +
+            [{"label": PENALTY_NAMES.get(name, name), "x": steps, "y": values} for name, values in penalties.items()],
+            "Penalties beside the loss", "training step", "value before its weight (log)", log_y=True, smoothing=0.6,
             revision=f"penalties-{revision}"),
             "What each penalty adds, before its weight: the recurrent L2 is the sum of W_hh squared; Omega is 0 when "
             "every step keeps the norm of the gradient flowing back through it."))
