@@ -94,7 +94,8 @@ class Trainer:
         if not grads or self.clip_mode == "none":
             return readout
         if self.clip_mode == "norm":
-            nn.utils.clip_grads_with_norm_(params, self.clip_threshold, total_norm, foreach=True)
+            # the coefficient in the gradients' precision, as clip_grad_norm_ computes it (and a CUDA foreach fast path)
+            nn.utils.clip_grads_with_norm_(params, self.clip_threshold, total_norm.to(grads[0].dtype))
             return readout
         thr = self.clip_threshold
         largest = torch.stack(torch._foreach_norm(grads, float("inf"))).max().double()
