@@ -2,12 +2,8 @@
 through callbacks, and anything may ask it to stop or change its clipping between steps."""
 from __future__ import annotations
 
-import copy
 import math
-import os
-import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
@@ -19,6 +15,7 @@ from ..models import SequenceModel
 from ..models.inference import map_state
 from ..tasks import Task
 from . import diagnostics
+from .background import BackgroundEvaluations
 from .step_scalars import READ_EVERY, READ_SECONDS, PendingStep, StepScalars
 
 
@@ -282,85 +279,3 @@ class Trainer:
 
     def _to_device(self, batch: dict) -> dict:
         return {k: v.to(self.device, non_blocking=True) if isinstance(v, torch.Tensor) else v for k, v in batch.items()}
-
-
-def lower_priority() -> None:
-    """Give the calling thread a lower CPU priority (Linux: a thread id is a process id to setpriority), so that
-    where runs already use every core an evaluation yields to training; it still runs, and the trainer waits for
-    it before the next one. Elsewhere nothing changes."""
-    try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), min(19, os.getpriority(os.PRIO_PROCESS, os.getpid()) + 10))
-    except (AttributeError, OSError):
-        pass
-
-
-def weights_finite(model: nn.Module) -> bool:
-    """Whether every weight is finite (one fused norm per tensor, one host sync)."""
-    tensors = [t for t in model.parameters() if t.is_floating_point()]
-    return bool(torch.stack(torch._foreach_norm(tensors)).isfinite().all()) if tensors else True
-
-
-class BackgroundEvaluations:
-    """Evaluations on a snapshot of the model, in one worker thread, while the trainer goes on stepping.
-
-    The snapshot is a deep copy taken between two steps, so a record describes exactly the weights
-    after its step, as an evaluation on the live model would; torch releases the GIL inside its
-    kernels, so the worker uses a core the single-threaded training loop leaves idle. One
-    evaluation runs at a time: when the next falls due before the last has finished, the trainer
-    waits for it (a snapshot per step would pile up). Nothing here reads the global random
-    generator, so training's own randomness (dropout, batches) is the same as with inline evaluation.
-    """
-
-    def __init__(self, trainer: Trainer, task: Task, probe: dict) -> None:
-        self.trainer, self.task, self.probe = trainer, task, probe
-        self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="evaluation")
-        self.pending: list[Future] = []
-
-    def submit(self, step: int) -> None:
-        self._wait_for_running()
-        trainer = self.trainer
-        snapshot = self._snapshot(trainer.model)
-        if snapshot is None:  # evaluate the live model now instead
-            done: Future = Future()
-            done.set_result(trainer.evaluate(self.task, self.probe, step))
-            self.pending.append(done)
-            return
-        gates = trainer.take_gate_stats()
-        snapshot.core.record_gates(False)
-        threads = torch.get_num_threads()
-        self.pending.append(self.worker.submit(self._run, snapshot, step, gates, threads))
-
-    @staticmethod
-    def _snapshot(model: SequenceModel) -> SequenceModel | None:
-        """A copy of the weights after this step, in a model the trainer never touches; None where the live model
-        must be evaluated instead: diverged weights (so the run ends at this very step), or a model holding
-        non-leaf tensors, which deepcopy refuses."""
-        if not weights_finite(model):
-            return None
-        try:
-            return copy.deepcopy(model)
-        except RuntimeError:
-            return None
-
-    def _run(self, snapshot: SequenceModel, step: int, gates: dict, threads: int) -> dict:
-        torch.set_num_threads(threads)
-        lower_priority()
-        return self.trainer.evaluation_record(snapshot, self.task, self.probe, step, gates)
-
-    def _wait_for_running(self) -> None:
-        for future in self.pending:
-            future.exception()  # blocks until done; the result (or the error) is taken by `finished`
-
-    def finished(self) -> list[dict]:
-        """The records of the evaluations that have finished, oldest first (an error in one is raised here)."""
-        done = []
-        while self.pending and self.pending[0].done():
-            done.append(self.pending.pop(0).result())
-        return done
-
-    def close(self) -> list[dict]:
-        """Wait for the evaluations still running and return their records."""
-        self._wait_for_running()
-        records = self.finished()
-        self.worker.shutdown(wait=True)
-        return records

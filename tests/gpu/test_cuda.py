@@ -117,3 +117,20 @@ def test_probes_keep_cudnn_on_and_measure_what_the_cpu_measures(monkeypatch):
     result = Trainer(_lstm_run(steps=12, eval_every=3).train, "cuda").fit(models.build(cfg.model, task.spec), task)
     assert result.status == "completed" and len(result.evals) == 5
     assert calls == [] and torch.backends.cudnn.enabled
+
+
+def test_background_evaluations_on_a_side_stream_match_inline_ones():
+    """The snapshot is evaluated on a CUDA stream of its own: same records as evaluating the live model inline."""
+    results = {}
+    for background in (False, True):
+        cfg = _lstm_run(steps=12, eval_every=4, eval_in_background=background, sample_length=12)
+        task = tasks.build(cfg.task)
+        torch.manual_seed(0)
+        model = models.build(cfg.model, task.spec)
+        results[background] = Trainer(cfg.train, "cuda").fit(model, task)
+    inline, background = results[False], results[True]
+    assert [r["loss"] for r in background.history] == pytest.approx([r["loss"] for r in inline.history], rel=1e-5)
+    assert [e["step"] for e in background.evals] == [e["step"] for e in inline.evals] == [1, 4, 8, 12]
+    for ours, theirs in zip(background.evals, inline.evals):
+        assert ours["val_loss"] == pytest.approx(theirs["val_loss"], rel=1e-4)
+        assert ours["gradient_flow"] == pytest.approx(theirs["gradient_flow"], rel=1e-3, abs=1e-9)
