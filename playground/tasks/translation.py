@@ -12,7 +12,10 @@ prediction), and evaluation decodes with the beam width.
 """
 from __future__ import annotations
 
+import dataclasses
+import json
 import math
+import sys
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +24,8 @@ from typing import Iterator
 import torch
 
 from ..config import ConfigError, TaskConfig, TrainConfig
+from ..data import cache
+from ..data import pair_files as pair_files_code, pairs as pairs_code, tokens as tokens_code
 from ..data.errors import DataError
 from ..data.pair_files import read_pairs_file, split_by_source
 from ..data.pairs import GENERATED, Pair, generate
@@ -33,6 +38,7 @@ from . import sequence_metrics
 from .base import Task
 from .spec import MetricSpec, TaskSpec
 
+CACHE_CODE = [pairs_code, pair_files_code, tokens_code, sys.modules[__name__]]  # the code whose output the cache keeps
 MAX_BEAM = 20  # wider beams cost time and rarely change a toy's answer
 DECODE_SLACK = 10  # free-running outputs may run this many tokens past the longest training target
 DECODE_BATCH = 256  # held-out pairs decoded at once
@@ -147,6 +153,34 @@ class TranslationTask(Task):
 
     # -- data ----------------------------------------------------------------------------------
     def _load(self, vocab_from_data: bool) -> None:
+        """The encoded splits (and, for a new run, the vocabularies), from the disk cache when these settings,
+        this data and this code built them before (the dates set: about 1 s to build, milliseconds to read)."""
+        inputs = {"task": dataclasses.asdict(self.cfg), "file": self._data_file_digest(),
+                  "fixed_vocabulary": None if vocab_from_data else self.state()}
+        if inputs["file"] == "missing":  # load_pairs says which datasets there are
+            built = self._build(vocab_from_data)
+        else:
+            built = cache.cached("translation", inputs, CACHE_CODE, lambda: self._build(vocab_from_data))
+        self.source_mode, self.target_mode = built["tokenization"]
+        self.source_vocab = TokenVocabulary(built["source_vocab"])
+        self.target_vocab = TokenVocabulary(built["target_vocab"])
+        self.max_source_len, self.max_target_len = built["max_source_len"], built["max_target_len"]
+        self._splits = tuple(EncodedPairs(**{**built[name], "references": json.loads(built[name]["references"])})
+                             for name in ("train", "test"))
+        self._info = {"dropped_pairs": built["dropped_pairs"], "examples": [tuple(e) for e in built["examples"]]}
+
+    def _data_file_digest(self) -> str | None:
+        """The content hash of the pair file this config reads; None for a generated set; "missing": no file."""
+        if not self.cfg.data_path and self.cfg.dataset in GENERATED:
+            return None
+        path = Path(self.cfg.data_path) if self.cfg.data_path else uploaded_pair_files().get(self.cfg.dataset)
+        try:
+            return cache.file_digest(path) if path is not None else "missing"
+        except OSError:
+            return "missing"  # read_pairs_file says what is wrong with it
+
+    def _build(self, vocab_from_data: bool) -> dict:
+        """Generate or read the pairs, tokenise, (build the vocabularies,) encode: what the cache keeps."""
         train, test, natural = load_pairs(self.cfg)
         if vocab_from_data:
             chosen = self.cfg.tokenization
@@ -169,8 +203,10 @@ class TranslationTask(Task):
             self.target_vocab = TokenVocabulary.from_sequences(t for _, t in tokenized["train"])
             self.max_source_len = max(len(s) for s, _ in tokenized["train"])
             self.max_target_len = max(len(t) for _, t in tokenized["train"])
-        self._splits = (self._encode(tokenized["train"]), self._encode(tokenized["test"]))
-        self._info = {"dropped_pairs": dropped, "examples": [(s, t) for s, t in train[:5]]}
+        # the references as one JSON text: torch.load(weights_only=True) unpickles 300,000 strings 50x slower
+        splits = {name: {**vars(encoded), "references": json.dumps(encoded.references)}
+                  for name, encoded in (("train", self._encode(tokenized["train"])), ("test", self._encode(tokenized["test"])))}
+        return {**self.state(), **splits, "dropped_pairs": dropped, "examples": [[s, t] for s, t in train[:5]]}
 
     def _encode(self, pairs: list[tuple[list[str], list[str]]]) -> EncodedPairs:
         src = [self.source_vocab.ids(s) for s, _ in pairs]

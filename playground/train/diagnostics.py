@@ -8,7 +8,7 @@ import torch
 from torch import Tensor, nn
 
 from ..models import SequenceModel
-from ..models.inference import evaluating
+from ..models.inference import differentiable, evaluating
 from ..models.recurrent import spectral_radius
 from .state_jacobian import effective_memory, state_jacobian  # noqa: F401  (the diagnostics' one namespace)
 
@@ -56,8 +56,8 @@ def gradient_flow(model: SequenceModel, batch: dict[str, Tensor]) -> list[float]
 
     handle = model.core.register_forward_pre_hook(capture_input)
     try:
-        # no dropout noise in the probe; cuDNN refuses a backward pass in eval mode, its native twin computes the same
-        with evaluating(model), torch.enable_grad(), torch.backends.cudnn.flags(enabled=False):
+        # no dropout noise in the probe (eval mode), and yet a backward pass through cuDNN
+        with evaluating(model), differentiable(model), torch.enable_grad():
             loss = model.last_step_loss(batch)
             (grad,) = torch.autograd.grad(loss, captured[0])
     finally:

@@ -86,8 +86,9 @@ class Penalties:
         if "omega" in self.weights:
             self.model.core.rnn.step_log = []
 
-    def objective(self, loss: Tensor) -> tuple[Tensor, dict[str, float]]:
-        """(loss + the weighted penalties, each penalty's value) for the pass that produced `loss`."""
+    def objective(self, loss: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
+        """(loss + the weighted penalties, each penalty's value, detached, still on the device: the trainer reads
+        it with the step's other scalars) for the pass that produced `loss`."""
         values: dict[str, Tensor] = {}
         if "recurrent_l2" in self.weights:
             values["recurrent_l2"] = recurrent_l2(self.model)
@@ -95,7 +96,7 @@ class Penalties:
             steps, self.model.core.rnn.step_log = self.model.core.rnn.step_log, None  # a snapshot must hold no graph
             values["omega"] = omega(loss, steps) if steps else loss.new_zeros(())
         total = loss + sum(self.weights[name] * value for name, value in values.items())
-        return total, {name: float(value.detach()) for name, value in values.items()}
+        return total, {name: value.detach() for name, value in values.items()}
 
 
 def check(cfg: TrainConfig, model) -> None:

@@ -27,7 +27,7 @@ import torch
 from torch import Tensor
 
 from ..models import SequenceModel
-from ..models.inference import evaluating
+from ..models.inference import differentiable, evaluating
 
 # What one evaluation spends (about three training steps of a 256-unit LSTM at batch 32 x 128, measured):
 MAX_POSITIONS = 8  # full Jacobians (an eigen- and a singular-value problem each) per layer and evaluation
@@ -88,8 +88,8 @@ def state_jacobian(model: SequenceModel, batch: dict[str, Tensor], max_positions
             state = _pack([p.detach()[:, :max_sequences] for p in _parts(state)], state)
         # oneDNN stays on although the native kernels step one position a little faster (0.30 s against 0.38 s
         # for a 256-unit LSTM): its switch is process-wide, and this runs in a worker thread beside training, whose
-        # kernels (and their rounding) must not change underneath it. cuDNN refuses a backward pass in eval mode.
-        with torch.enable_grad(), torch.backends.cudnn.flags(enabled=False):
+        # kernels (and their rounding) must not change underneath it; cuDNN's too (`differentiable` says how).
+        with differentiable(model), torch.enable_grad():
             return _measure(core, x, state, max_positions, seed, max_steps or x.shape[1])
 
 
