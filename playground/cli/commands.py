@@ -72,7 +72,11 @@ def check_run(cfg: RunConfig) -> None:
 
 # the state Jacobian's readouts per layer (train/state_jacobian.py) and the block's largest singular value
 JACOBIAN_READOUTS = ("block_singular_value", "jacobian_radius", "jacobian_norm", "gradient_growth_per_step",
-                     "effective_memory")
+                     "effective_memory", "jacobian_eigenvalues")
+# a decoder's attention at every evaluation (models/attention_readouts.py); the map only at the last one
+ATTENTION_READOUTS = ("attention_entropy", "attention_entropy_uniform", "attention_monotonicity")
+# long lists `eval` writes to --metrics-out but does not print
+UNPRINTED = ("eigenvalues", "jacobian_eigenvalues", "attention_map")
 
 
 def write_metrics(path: Path, store: RunStore, run_id: str) -> None:
@@ -94,10 +98,23 @@ def write_metrics(path: Path, store: RunStore, run_id: str) -> None:
         "block_radius": last_eval.get("spectral_radius", {}),  # the same, under the name `eval` gives it
         **{key: last_eval.get(key, {}) for key in JACOBIAN_READOUTS},
         **({"echo_state": last_eval["echo_state"]} if "echo_state" in last_eval else {}),
+        "eigenvalues": last_eval.get("eigenvalues", {}),  # per layer, [re, im] pairs of the block above
+        **attention_series(evals),
         "sample": last_eval.get("sample", ""),
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic.write_text(path, json.dumps(out, indent=2))
+
+
+def attention_series(evals: list[dict]) -> dict:
+    """For a decoder with attention: the last evaluation's readouts and map, and each readout over training."""
+    scored = [record for record in evals if "attention_entropy" in record]
+    if not scored:
+        return {}
+    last = scored[-1]
+    return {**{key: last[key] for key in ATTENTION_READOUTS if key in last}, "attention_map": last.get("attention_map"),
+            "attention_over_training": [{"step": r.get("step"), **{k: r[k] for k in ATTENTION_READOUTS if k in r}}
+                                        for r in scored]}
 
 
 def cmd_runs(args) -> int:
@@ -149,6 +166,8 @@ def cmd_eval(args) -> int:
     metrics.update(ref=args.ref, step=loaded.meta.get("step"), device=str(next(loaded.model.parameters()).device))
     metrics.update(gradient_readouts(loaded.model, loaded.task, cfg))
     for key, value in metrics.items():
+        if key in UNPRINTED:
+            continue
         print(f"{key:24} {value:.4f}" if isinstance(value, float) else f"{key:24} {_readout_text(value)}")
     if args.metrics_out:
         args.metrics_out.parent.mkdir(parents=True, exist_ok=True)
@@ -164,7 +183,10 @@ EVAL_JACOBIANS = 16
 def gradient_readouts(model, task, cfg: RunConfig) -> dict:
     """The block radius, its largest singular value and the state Jacobian's readouts on the held-out probe."""
     probe = task.probe_batch(cfg.train.batch_size, cfg.train.seq_len)
-    return {"block_radius": diagnostics.spectral_radii(model),
+    device = next(model.parameters()).device
+    probe = {key: value.to(device) if isinstance(value, torch.Tensor) else value for key, value in probe.items()}
+    return {"block_radius": diagnostics.spectral_radii(model), "eigenvalues": diagnostics.eigenvalues(model),
+            **model.diagnostics(probe),
             **diagnostics.block_singular_values_and_jacobian(model, probe, max_positions=EVAL_JACOBIANS,
                                                               max_steps=None)}
 
