@@ -24,9 +24,15 @@ def section(records: list[dict], key: str, revision: str) -> None:
                "previous step's, 1 for an alignment that only moves forward.")
     step = steps[-1] if len(steps) == 1 else st.select_slider("Attention map at step", steps, value=steps[-1],
                                                                key=f"{key}_map_step")
-    weights = scored[steps.index(step)].get("attention_map") or []
+    record = scored[steps.index(step)]
+    weights = record.get("attention_map") or []
     if weights:
-        columns = len(weights[0])
-        plot(attention_heatmap([str(i + 1) for i in range(columns)], [str(i + 1) for i in range(len(weights))],
-                               weights, title=f"The first held-out example's attention at step {step}"),
-             key=f"{key}_map")
+        labels = record.get("attention_labels") or {}
+        keys, queries = labels.get("keys"), labels.get("queries")
+        if not keys or len(keys) != len(weights[0]):  # a grid of image cells, or a record from before the labels
+            keys = [str(i + 1) for i in range(len(weights[0]))]
+        if not queries or len(queries) != len(weights):
+            queries = [str(i + 1) for i in range(len(weights))]
+        plot(attention_heatmap([inside_charts.plotly_text(k) for k in keys],
+                               [inside_charts.plotly_text(q) for q in queries], weights,
+                               title=f"The first held-out example's attention at step {step}"), key=f"{key}_map")

@@ -36,6 +36,7 @@ def _version(path) -> float:
     return description.stat().st_mtime_ns if description.is_file() else 0.0
 
 
+facts = st.empty()  # the checkpoint's facts, above the tabs (filled by the live section)
 states_tab, spectrum_tab, attention_tab = st.tabs(["Hidden states", "Eigenvalues", "Attention over training"])
 
 
@@ -50,7 +51,7 @@ def draw() -> bool:
         return False
     version = _version(path)
     cfg = loaded.config
-    st.caption(plain(f"{cfg.model.arch} {cfg.model.layers}×{cfg.model.hidden} on {cfg.task.name}:{cfg.task.dataset}, "
+    facts.caption(plain(f"{cfg.model.arch} {cfg.model.layers}×{cfg.model.hidden} on {cfg.task.name}:{cfg.task.dataset}, "
                      f"checkpoint of step {loaded.meta.get('step', '?')}")
                + (" · training: re-read at each new checkpoint" if current is not None and current.live else ""))
     with states_tab:
@@ -61,7 +62,11 @@ def draw() -> bool:
         inside_spectrum.section(records, key="spectrum", revision=reference)
     with attention_tab:
         if current is None:
-            records = [{"step": loaded.meta.get("step"), **loaded.model.diagnostics(_probe(loaded))}]
+            probe = _probe(loaded)
+            readouts = loaded.model.diagnostics(probe)
+            if "attention_map" in readouts:
+                readouts["attention_labels"] = loaded.task.attention_labels(probe)
+            records = [{"step": loaded.meta.get("step"), **readouts}]
         inside_attention.section(records, key="attention", revision=reference)
     return current is not None and current.live
 

@@ -113,6 +113,7 @@ def attention_series(evals: list[dict]) -> dict:
         return {}
     last = scored[-1]
     return {**{key: last[key] for key in ATTENTION_READOUTS if key in last}, "attention_map": last.get("attention_map"),
+            "attention_labels": last.get("attention_labels"),
             "attention_over_training": [{"step": r.get("step"), **{k: r[k] for k in ATTENTION_READOUTS if k in r}}
                                         for r in scored]}
 

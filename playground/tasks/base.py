@@ -74,6 +74,11 @@ class Task:
         steps = batch["x"].shape[1]
         return Inspection(batch, {"core": [str(t) for t in range(steps)]}, None, ["a held-out example"])
 
+    def attention_labels(self, probe: dict) -> dict | None:
+        """Labels of the first probe row's attention map ({"queries": output steps, "keys": what they attend to}),
+        for a task whose model attends; None here."""
+        return None
+
     inspect_length = 100  # time steps of the default example of a task that generates its sequences
 
     def batch_tokens(self, batch: dict) -> int:

@@ -226,6 +226,10 @@ class CaptioningTask(Task):
         return {"named": named / max(total, 1), "other": other / max(total, 1), "colour_words": total}
 
     # -- single images (the CLI's caption command and the Try page) ---------------------------------
+    def attention_labels(self, probe: dict) -> dict:
+        """The first probe scene: the words each step predicts; the keys are the feature grid's cells, numbered."""
+        return {"queries": [self.vocab.words[i] for i in probe["y"][0].tolist() if i != self.vocab.pad], "keys": None}
+
     def inspection(self, model: SequenceModel, text: str | None = None) -> Inspection:
         """The scene `text` describes (or the first held-out scene), captioned greedily; the decoder then reads its
         own caption teacher-forced, one position per word."""

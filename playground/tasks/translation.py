@@ -298,6 +298,12 @@ class TranslationTask(Task):
         mark = "✓" if result["output"] == reference else f"✗ expected {reference}"
         return {**result, "reference": reference, "text": f"{source} → {result['output']}  {mark}"}
 
+    def attention_labels(self, probe: dict) -> dict:
+        """The first probe pair: the target tokens each step predicts (with </s>), and the source tokens."""
+        source = probe["src"][0, : int(probe["src_len"][0])].tolist()
+        return {"queries": [self.target_vocab.symbols[i] for i in probe["tgt_out"][0].tolist() if i != PAD],
+                "keys": [self.source_vocab.symbols[i] for i in source]}
+
     def inspection(self, model: SequenceModel, text: str | None = None) -> Inspection:
         """`text` (or the first held-out source), translated greedily; the decoder then reads its own translation
         teacher-forced, so the explorer sees the encoder over the source and the decoder over what it wrote."""

@@ -238,6 +238,8 @@ class Trainer:
         record["eigenvalues"] = diagnostics.eigenvalues(model)  # of the same blocks, [re, im] pairs: the unit-circle view
         record.update(diagnostics.block_singular_values_and_jacobian(model, probe))  # jacobian_radius, growth, ...
         record.update(model.diagnostics(probe))  # the model's own (an ESN's echo-state check, a decoder's attention)
+        if "attention_map" in record:
+            record["attention_labels"] = task.attention_labels(probe)
         generator = torch.Generator().manual_seed(cfg.seed + step)
         record["sample"] = task.sample(model, length=cfg.sample_length, temperature=cfg.sample_temperature,
                                        generator=generator)["text"]

@@ -139,5 +139,6 @@ def attention_over_training(steps: Sequence[int], entropy: Sequence[float], unif
         spec.trace(x=x, y=shares, name="monotonicity (right axis)", mode="lines+markers", yaxis="y2",
                    line={"color": color(1), "width": 2})
         spec.layout["yaxis2"] = {**AXIS, "overlaying": "y", "side": "right", "range": [0, 1.05], "showgrid": False,
+                                 "tickmode": "linear", "tick0": 0, "dtick": 0.25, "tickformat": ".0%",
                                  "title": {"text": "share of steps whose peak moves forward"}}
     return spec.figure()

@@ -80,3 +80,6 @@ def test_metrics_out_has_eigenvalues_and_attention_over_training(tmp_path, resto
     assert 0 <= data["attention_monotonicity"] <= 1
     assert 0 < data["attention_entropy"] <= data["attention_entropy_uniform"] + 1e-9
     assert all(math.isclose(sum(row), 1, abs_tol=1e-3) for row in data["attention_map"])
+    labels = data["attention_labels"]  # the first probe pair: target tokens down, source tokens across
+    assert len(labels["queries"]) == len(data["attention_map"]) and labels["queries"][-1] == "</s>"
+    assert len(labels["keys"]) == len(data["attention_map"][0])
