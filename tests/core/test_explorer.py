@@ -169,3 +169,22 @@ def test_cli_inspect_writes_activations_and_units(tmp_path, capsys):
     assert "units following 'at'" in capsys.readouterr().out
     assert cli.main(["inspect", "char-tiny", "--text", "zé", "--json", str(out)]) == 2
     assert "never saw" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("task_name, arch", [("adding", "lstm"), ("copy", "esn"), ("temporal-order", "mgu"),
+                                             ("translation", "lstm"), ("captioning", "gru")])
+def test_every_task_family_explores(task_name, arch):
+    """Each task's input: every core's positions are labelled, one per traced step."""
+    from playground import models, tasks
+    from playground.config import TaskConfig
+
+    torch.manual_seed(0)
+    task = tasks.build(TaskConfig(name=task_name, dataset=tasks.task_spec(task_name).default_dataset or "tiny", pairs=2000))
+    cfg = ModelConfig(arch=arch, hidden=8, embedding=4, attention={"translation": "luong-dot",
+                                                                     "captioning": "soft"}.get(task_name, "none"))
+    model = models.build(cfg, task.spec)
+    exploration = explore(model, task)
+    for core, parts in exploration.traces.items():
+        assert parts["h"].shape[2] == len(exploration.inspection.positions[core]) > 0
+    with pytest.raises(DataError):
+        exploration.find(regex="x") if exploration.text is None else exploration.find(span=(0, 10**6))
