@@ -7,7 +7,7 @@ from playground.runstore.checkpoint import CheckpointError
 from ui import inside_attention, inside_spectrum, inside_states, model_source, url_state
 from ui.context import history, store
 from ui.plain import plain
-from ui.polling import CHART_SECONDS, live_section
+from ui.polling import POLL_SECONDS
 
 st.title("Inside the model")
 st.markdown("Look inside a trained model, or one that is training now: what each unit does over a text (and which "
@@ -28,7 +28,6 @@ if reference is None:
     st.stop()
 kind, _, name = reference.partition(":")
 record = store().get_run(name) if kind == "run" else None
-live = bool(record is not None and record.live)
 
 
 def _version(path) -> float:
@@ -36,8 +35,15 @@ def _version(path) -> float:
     return description.stat().st_mtime_ns if description.is_file() else 0.0
 
 
-facts = st.empty()  # the checkpoint's facts, above the tabs (filled by the live section)
+facts = st.empty()  # the checkpoint's facts, above the tabs
 states_tab, spectrum_tab, attention_tab = st.tabs(["Hidden states", "Eigenvalues", "Attention over training"])
+
+
+def signature(path) -> tuple:
+    """What the page shows depends on: the checkpoint's version, the evaluations so far, whether the run is live."""
+    current = store().get_run(name) if record is not None else None
+    evals = len(history(current).evals) if current is not None else 0
+    return _version(path), evals, bool(current is not None and current.live)
 
 
 def draw() -> bool:
@@ -76,4 +82,18 @@ def _probe(loaded):
     return loaded.task.probe_batch(cfg.train.batch_size, cfg.train.seq_len)
 
 
-live_section(draw, live, key="inside_live", every=CHART_SECONDS)
+try:
+    seen = signature(model_source.folder(reference))  # before drawing: what arrives meanwhile shows at the next poll
+except CheckpointError:
+    seen = None
+if draw():
+    # The charts are redrawn only when something new arrived (a checkpoint, an evaluation, the run's end): a browser
+    # redrawing a dozen heatmaps every two seconds took a third of a training run's speed on a 2-core machine.
+    st.session_state["inside_seen"] = seen
+
+    @st.fragment(run_every=POLL_SECONDS)
+    def watch() -> None:
+        if signature(model_source.folder(reference)) != st.session_state.get("inside_seen"):
+            st.rerun(scope="app")
+
+    watch()
