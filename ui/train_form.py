@@ -158,7 +158,7 @@ def _choices(s: Setting, cfg: RunConfig) -> list:
 
 def _widget(s: Setting, cfg: RunConfig) -> None:
     """One setting's widget; its key is also its URL parameter."""
-    key, label, default = s.url_key, s.label_for(cfg.task.name), s.get(DEFAULTS)
+    key, label, default = s.url_key, options.label_for(s, cfg.task.name), s.get(DEFAULTS)
     tip = s.help or s.comment or None
     common = {"key": key, "bind": "query-params", "help": tip}
     if s.widget in ("select", "segmented", "radio", "select_slider"):
@@ -188,6 +188,8 @@ def _widget(s: Setting, cfg: RunConfig) -> None:
         st.number_input(label, **bounds, **_value(key, default), **common)
     elif s.widget == "toggle":
         st.toggle(label, **_value(key, default), **common)
+    elif s.widget == "text":
+        st.text_input(label, **_value(key, default), **common)
 
 
 def _migrate_link() -> None:
