@@ -11,6 +11,7 @@ PAGES = [
     st.Page("views/home.py", title="Home", icon=":material/home:", default=True),
     st.Page("views/train.py", title="Train", icon=":material/model_training:"),
     st.Page("views/gradients.py", title="Gradients", icon=":material/insights:"),
+    st.Page("views/inside.py", title="Inside", icon=":material/neurology:"),
     st.Page("views/compare.py", title="Compare", icon=":material/compare_arrows:"),
     st.Page("views/data.py", title="Data", icon=":material/description:"),
     st.Page("views/try.py", title="Try", icon=":material/auto_awesome:"),

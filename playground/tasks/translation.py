@@ -35,7 +35,7 @@ from ..models.inference import evaluating
 from ..models.decoding import Hypothesis, beam_search, greedy
 from ..paths import datasets_dir
 from . import sequence_metrics
-from .base import Task
+from .base import Inspection, Task
 from .spec import MetricSpec, TaskSpec
 
 CACHE_CODE = [pairs_code, pair_files_code, tokens_code, sys.modules[__name__]]  # the code whose output the cache keeps
@@ -333,6 +333,28 @@ class TranslationTask(Task):
         reference = detokenize(test.references[row], self.target_mode)
         mark = "✓" if result["output"] == reference else f"✗ expected {reference}"
         return {**result, "reference": reference, "text": f"{source} → {result['output']}  {mark}"}
+
+    def attention_labels(self, probe: dict) -> dict:
+        """The first probe pair: the target tokens each step predicts (with </s>), and the source tokens."""
+        source = probe["src"][0, : int(probe["src_len"][0])].tolist()
+        return {"queries": [self.target_vocab.symbols[i] for i in probe["tgt_out"][0].tolist() if i != PAD],
+                "keys": [self.source_vocab.symbols[i] for i in source]}
+
+    def inspection(self, model: SequenceModel, text: str | None = None) -> Inspection:
+        """`text` (or the first held-out source), translated greedily; the decoder then reads its own translation
+        teacher-forced, so the explorer sees the encoder over the source and the decoder over what it wrote."""
+        if not text:
+            test = self.splits()[1]
+            text = detokenize(self.source_vocab.decode(test.src[0, : int(test.src_len[0])]), self.source_mode)
+        result = self.translate(model, text)
+        output = self.target_vocab.ids(result["output_tokens"])
+        batch = {"src": torch.tensor([self.source_vocab.ids(result["source_tokens"])]),
+                 "src_len": torch.tensor([len(result["source_tokens"])]),
+                 "tgt_in": torch.tensor([[BOS, *output]]), "tgt_out": torch.tensor([[*output, EOS]])}
+        source = result["source_tokens"]
+        chars = "".join(source) if all(len(token) == 1 for token in source) else None
+        return Inspection(batch, {"core": source, "decoder": ["<s>", *result["output_tokens"]]}, chars,
+                          [f"translated as {result['output']}"])
 
     def translate(self, model: SequenceModel, text: str, beam: int = 1) -> dict:
         """Translate one sentence: what the Try page and `python -m playground translate` show.

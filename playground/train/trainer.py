@@ -275,8 +275,11 @@ class Trainer:
         record["gradient_flow"] = diagnostics.gradient_flow(model, probe)
         record["flow_causal"] = model.causal_flow  # whether a decay rate per step of that flow means anything
         record["spectral_radius"] = diagnostics.spectral_radii(model)  # the block radius (candidate block if gated)
+        record["eigenvalues"] = diagnostics.eigenvalues(model)  # of the same blocks, [re, im] pairs: the unit-circle view
         record.update(diagnostics.block_singular_values_and_jacobian(model, probe))  # jacobian_radius, growth, ...
-        record.update(model.diagnostics(probe))  # the model's own (an ESN's echo-state check)
+        record.update(model.diagnostics(probe))  # the model's own (an ESN's echo-state check, a decoder's attention)
+        if "attention_map" in record:
+            record["attention_labels"] = task.attention_labels(probe)
         generator = torch.Generator().manual_seed(cfg.seed + step)
         record["sample"] = task.sample(model, length=cfg.sample_length, temperature=cfg.sample_temperature,
                                        generator=generator)["text"]
