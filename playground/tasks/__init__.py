@@ -6,12 +6,14 @@ from ..config import ConfigError, TaskConfig, TrainConfig
 from .base import Task
 from .captioning import CaptioningTask
 from .char import CharTask
+from .langid import LangidTask
 from .memory import MEMORY_TASKS
 from .spec import GENERIC_SETTINGS, MetricSpec, TaskSpec
 from .translation import TranslationTask
 
 TASKS: dict[str, type[Task]] = {"char": CharTask, "captioning": CaptioningTask, "translation": TranslationTask,
-                                **MEMORY_TASKS}  # adding, temporal-order, copy
+                                **MEMORY_TASKS,  # adding, temporal-order, copy
+                "langid": LangidTask}
 TASK_SPECS: dict[str, TaskSpec] = {name: task.about for name, task in TASKS.items()}
 
 
