@@ -8,12 +8,13 @@ from .captioning import CaptioningTask
 from .char import CharTask
 from .langid import LangidTask
 from .memory import MEMORY_TASKS
+from .spaces import SpacesTask
 from .spec import GENERIC_SETTINGS, MetricSpec, TaskSpec
 from .translation import TranslationTask
 
 TASKS: dict[str, type[Task]] = {"char": CharTask, "captioning": CaptioningTask, "translation": TranslationTask,
                                 **MEMORY_TASKS,  # adding, temporal-order, copy
-                "langid": LangidTask}
+                "langid": LangidTask, "spaces": SpacesTask}
 TASK_SPECS: dict[str, TaskSpec] = {name: task.about for name, task in TASKS.items()}
 
 

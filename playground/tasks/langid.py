@@ -257,11 +257,13 @@ class LangidTask(Task):
             yield self.batch(*self.draw(batch_size, generator))
 
     def probe_batch(self, batch_size: int, seq_len: int) -> dict:
-        """Held-out texts of one length (the commonest), so the probe's core sees no padding."""
+        """Held-out texts of one length, so the probe's core sees no padding: the longest length that enough
+        texts have (the gradient flow then reaches back over more characters)."""
         texts, labels = self.heldout()
         lengths = [min(len(t), self.options.max_text) for t in texts]
-        common = max(set(lengths), key=lengths.count)
-        rows = [i for i, n in enumerate(lengths) if n == common][: min(batch_size, 8)]
+        wanted = min(batch_size, 8)
+        common = max(set(lengths), key=lambda n: (lengths.count(n) >= wanted, n if lengths.count(n) >= wanted else lengths.count(n)))
+        rows = [i for i, n in enumerate(lengths) if n == common][:wanted]
         batch = self.batch([texts[i] for i in rows], [labels[i] for i in rows])
         return {"x": batch["x"], "y": batch["y"]}
 
