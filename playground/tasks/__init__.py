@@ -11,10 +11,11 @@ from .memory import MEMORY_TASKS
 from .spaces import SpacesTask
 from .spec import GENERIC_SETTINGS, MetricSpec, TaskSpec
 from .translation import TranslationTask
+from .words import WordTask
 
 TASKS: dict[str, type[Task]] = {"char": CharTask, "captioning": CaptioningTask, "translation": TranslationTask,
                                 **MEMORY_TASKS,  # adding, temporal-order, copy
-                "langid": LangidTask, "spaces": SpacesTask}
+                "langid": LangidTask, "spaces": SpacesTask, "words": WordTask}
 TASK_SPECS: dict[str, TaskSpec] = {name: task.about for name, task in TASKS.items()}
 
 
