@@ -69,7 +69,7 @@ def draw() -> None:
                           help=f"Held-out words, never trained on: {about['test_words']:,}.")
     else:
         columns[2].metric("Training examples", f"{about['train_examples']:,}")
-    columns[3].metric("Characters", about["characters"], help="Distinct characters of the training texts.")
+    columns[3].metric("Distinct characters", about["characters"], help="In the training texts: the classifier's input symbols.")
     st.dataframe(pd.DataFrame(examples, columns=["text", "label"]), hide_index=True, key="labelled_preview")
     st.page_link("views/train.py", label=f"Train a classifier on {plain(name)}", icon=":material/model_training:",
                  query_params={"task": "langid", "dataset": name})

@@ -318,6 +318,29 @@ class LangidTask(Task):
         return {"text": f"«{texts[index][:self.options.max_text]}» → {self.classes[guess]} ({float(top.values[0]):.0%}) "
                         f"{mark}" + (f"; then {others}" if others else ""), "index": index}
 
+    def card_notes(self, metrics: dict) -> str:
+        counts = torch.tensor(metrics["confusion"]["counts"])
+        precision, recall, f1 = label_metrics.per_class(counts)
+        rows = "\n".join(f"| {name} | {p:.3f} | {r:.3f} | {f:.3f} |"
+                         for name, p, r, f in zip(self.classes, precision, recall, f1))
+        worst = max(((i, j) for i in range(len(self.classes)) for j in range(len(self.classes)) if i != j),
+                    key=lambda ij: int(counts[ij]))
+        data = (f"words of {', '.join(self.classes)} from wordfreq's lists (the {self.options.words_per_language:,} "
+                f"commonest alphabetic words of each), examples of 1 to {self.options.sentence_words} words drawn by "
+                "frequency; the held-out words (a seeded hash of each word) never occur in training, in any language"
+                if self.builtin else f"the uploaded labelled texts `{self.cfg.dataset}`, held out by a hash of each text")
+        return f"""
+## Data, per-class scores and limits
+
+Trained on {data}. Held-out scores per class:
+
+| class | precision | recall | F1 |
+|---|---|---|---|
+{rows}
+
+The commonest confusion: {int(counts[worst]):,} held-out {self.classes[worst[0]]} examples read as {self.classes[worst[1]]}. Limits: a single short word is often ambiguous (words shared by several languages, such as names and loanwords, count for each); the model knows only the characters it was trained on (others read as one unknown symbol) and only these classes: any other language is still given one of them.
+"""
+
     def classify(self, model: SequenceModel, text: str) -> dict:
         """What the Try page shows: the class probabilities of `text`, and of each of its prefixes (how the
         prediction evolves as the network reads). Each prefix is read as a text of its own, so this holds for a

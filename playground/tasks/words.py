@@ -58,7 +58,7 @@ class WordOptions:
 SPEC = TaskSpec(
     name="words", title="next-word prediction (text generation with word tokens)",
     metrics=(MetricSpec("val_loss", "validation loss", "nats per word (cross-entropy)", False, chance_key="uniform_loss"),
-             MetricSpec("perplexity", "perplexity per word", "perplexity", False, chance_key="uniform_perplexity")),
+             MetricSpec("perplexity", "perplexity per word", "perplexity per word", False, chance_key="uniform_perplexity")),
     headline="perplexity",
     settings={"task.dataset": "Dataset", "train.seq_len": "Truncated-BPTT window (words)", "task.data_path": "Text file",
               "task.max_upload_bytes": "Largest file accepted (bytes)", "task.val_fraction": "Held-out share of the text",
