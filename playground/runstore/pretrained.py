@@ -61,7 +61,7 @@ def _langid_recipe(steps: int) -> RunConfig:
     cfg = RunConfig(
         name="pretrained bi-LSTM language identifier (8 languages)",
         task=TaskConfig(name="langid", dataset="wordfreq"),
-        model=ModelConfig(arch="lstm", layers=1, hidden=128, embedding=32, bidirectional=True),
+        model=ModelConfig(arch="lstm", layers=1, hidden=96, embedding=32, bidirectional=True),
         train=TrainConfig(steps=steps, batch_size=64, lr=4e-3, clip="norm", clip_threshold=1.0, eval_every=250,
                           eval_batches=4, checkpoint_every=10**9, seed=0))
     cfg.task.langid.sentence_words = 3
@@ -77,7 +77,7 @@ RECIPES: dict[str, RunConfig] = {
     "dates": _translation_recipe("dates", steps=800, bidirectional=True),
     "numbers": _translation_recipe("numbers", steps=2000, bidirectional=False),  # number words -> digits
     "captioner": _captioning_recipe(steps=2000),  # generated scenes -> "a small red circle above a large blue square"
-    "langid": _langid_recipe(steps=2500),  # a word or a short phrase -> which of eight languages it is in
+    "langid": _langid_recipe(steps=1500),  # a word or a short phrase -> which of eight languages it is in
 }
 
 
