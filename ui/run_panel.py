@@ -17,7 +17,7 @@ from playground.runstore.history import RECENT, recent_train_loss
 from playground.runstore.runner import describe_clip
 from playground.runstore.store import RunRecord
 from playground.runstore.summaries import baseline_loss, chance_verdict, headline_spec, task_of
-from playground.viz import charts
+from playground.viz import charts, label_charts
 from playground.viz.forecast_charts import forecast_figure
 
 from . import try_forecast
@@ -207,6 +207,12 @@ def _charts(record: RunRecord, hist) -> None:
             higher_is_better=headline.higher_is_better, chance=headline.chance_in(last_eval), solved=headline.solved,
             revision=revision), "The task's headline metric on held-out data; at the dashed chance line the model has "
                                 "learned nothing."))
+    confusion = last_eval.get("confusion")
+    if isinstance(confusion, dict) and confusion.get("classes"):  # a task that labels reports how it errs
+        panels.append(("confusion", label_charts.confusion_figure(
+            confusion["classes"], confusion["counts"], title=f"Confusion matrix at step {last_eval['step']:,}",
+            revision=revision), "Held-out examples by true class (rows) and the model's answer (columns); the "
+                                "colour is the share of the row. A perfect model fills the diagonal."))
     if by_gradient:
         panels.append(("grad", charts.grad_norm_figure(
             steps, hist.column("grad_norm"), hist.column("grad_norm_clipped"), hist.clipped(), hist.norm_thresholds(),

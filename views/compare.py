@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from playground.viz import charts
+from playground.viz import charts, label_charts
 from playground.runstore.summaries import baseline_ranking, compare_frame, extra_metrics, headline_metric, task_of
 from ui.context import history, store
 from ui.polling import live_section
@@ -99,6 +99,19 @@ def draw() -> bool:
         st.dataframe(ranking, hide_index=True, key="baseline-ranking", column_config={
             name: st.column_config.NumberColumn(format="%.4g") for name in ranking.columns
             if name not in ("rank", "data", "entry", "kind")})
+
+    confusions = {run_id: histories[run_id].evals[-1].get("confusion") for run_id in records if histories[run_id].evals}
+    confusions = {run_id: c for run_id, c in confusions.items() if isinstance(c, dict) and c.get("classes")}
+    if confusions:  # runs of a task that labels: where each one errs, side by side
+        st.subheader("Confusion matrices")
+        columns = st.columns(min(len(confusions), 3))
+        for i, (run_id, confusion) in enumerate(confusions.items()):
+            step = histories[run_id].evals[-1]["step"]
+            plot(label_charts.confusion_figure(confusion["classes"], confusion["counts"],
+                                               title=f"{short_label(records[run_id])} at step {step:,}",
+                                               revision=f"confusion-{run_id}"), f"compare-confusion-{run_id}",
+                 columns[i % len(columns)])
+        st.caption("Rows: the true class; columns: the model's answer on held-out data; colour: the share of the row.")
 
     st.subheader("Samples side by side")
     columns = st.columns(min(len(records), 4))

@@ -5,15 +5,15 @@ import math
 
 import streamlit as st
 
-from playground import models
-from playground.config import ModelConfig
+from playground import models, tasks
+from playground.config import ModelConfig, TaskConfig
 from playground.models.cells import CELLS
 from playground.tasks import TASK_SPECS
 from playground.data.errors import DataError
 from playground.data.text import DEFAULT_MAX_BYTES
 from playground.data.uploads import (MIN_CHARACTERS, dataset_choices, dataset_version, delete_upload, load_dataset,
                                      save_upload)
-from ui import data_sequence_tasks, data_series
+from ui import data_labelled, data_sequence_tasks, data_series
 from ui.uploads import save_new_uploads
 from ui.plain import plain
 
@@ -44,6 +44,12 @@ def facts(name: str, version: float) -> dict:
             "vocabulary": len(dataset.vocabulary), "uniform_loss": dataset.uniform_loss,
             "frequency_loss": dataset.frequency_loss(), "counts": dataset.character_counts(),
             "preview": dataset.text[:1500]}
+
+
+@st.cache_data(show_spinner="Reading the dataset as words...", max_entries=8)
+def task_facts(task: str, name: str, version: float) -> dict:
+    """What a task (at its default settings) makes of a dataset; `version` makes a changed upload a new cache entry."""
+    return tasks.build(TaskConfig(name=task, dataset=name)).describe()
 
 
 def delete_dataset(name: str) -> None:
@@ -109,6 +115,22 @@ with right:
     else:
         st.info(f"{characters:,} characters for {parameters:,} parameters ({ratio:.1f} per parameter).", icon="ℹ️")
 
+word_tasks = [spec for spec in TASK_SPECS.values() if spec.stream_label == "words" and name in spec.datasets()]
+for spec in word_tasks:  # the same text read as words (next-word prediction): how much of it the vocabulary covers
+    try:
+        words = task_facts(spec.name, name, dataset_version(name))
+    except DataError as exc:
+        st.warning(f"As words: {plain(exc)}", icon=":material/warning:")
+        continue
+    st.markdown(f"**As words** ({plain(spec.title)})")
+    columns = st.columns(4)
+    columns[0].metric("Words", f"{words['words']:,}", help="Words, punctuation marks and line breaks: the tokens.")
+    columns[1].metric("Distinct words", f"{words['distinct_words']:,}", help="In the training share of the text.")
+    columns[2].metric("Vocabulary kept", f"{words['vocab_size']:,}",
+                      help="The most frequent training words, plus <unk> for every other word (the task's max_vocab).")
+    columns[3].metric("Out of vocabulary", f"{words['out_of_vocabulary']:.1%}",
+                      help="The share of held-out words outside the vocabulary: the model reads and predicts them as <unk>.")
+
 if dataset["source"] == "uploaded":
     with st.popover(":material/delete: Delete this dataset"):
         st.write(f"Delete `{name}` for good? Runs trained on it keep their checkpoints, but cannot train again.")
@@ -117,6 +139,7 @@ st.page_link("views/train.py", label=f"Train on {plain(name)}", icon=":material/
 
 data_sequence_tasks.draw()  # translation pairs and captioning scenes
 data_series.draw()  # time series for forecasting
+data_labelled.draw()  # labelled text for classifiers
 
 generating = [spec for spec in TASK_SPECS.values() if not spec.datasets()]  # from the registry: new tasks appear here
 if generating:

@@ -81,8 +81,8 @@ def run_row(record: RunRecord, history: RunHistory | None = None) -> dict:
         "id": record.id,
         "status": record.status,
         "architecture": cfg.model.arch,
-        **({"attention": cfg.model.attention, "bidirectional": cfg.model.bidirectional}
-           if task_of(record) and task_of(record).attention else {}),
+        **({"attention": cfg.model.attention} if task_of(record) and task_of(record).attention else {}),
+        **({"bidirectional": cfg.model.bidirectional} if task_of(record) and task_of(record).bidirectional else {}),
         "layers × hidden": f"{cfg.model.layers} × {cfg.model.hidden}",
         "parameters": summary.get("parameters"),
         "dataset": cfg.task.dataset,

@@ -89,6 +89,11 @@ class Task:
         """Facts about the data for the Data page and model cards."""
         return {}
 
+    def card_notes(self, metrics: dict) -> str:
+        """Markdown a model card adds about this task's data and results (what the classes are, where the model
+        errs, its limits), from the final held-out `metrics`; "" when there is nothing beyond the numbers."""
+        return ""
+
     def state(self) -> dict:
         """What a checkpoint must keep to rebuild the task without its data (a vocabulary, say)."""
         return {}
