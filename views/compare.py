@@ -24,12 +24,15 @@ smoothing = st.slider("Smoothing of training curves", 0.0, 0.99, 0.8, step=0.01,
                       help="An exponential moving average, as in TensorBoard; the faint lines are the raw values.")
 
 
+COLORS = charts.colors_for(chosen)  # one colour per run on every chart of the page
+
+
 def curves(records, histories, x: str, y: str, source: str = "steps") -> list[dict]:
     out = []
     for run_id, record in records.items():
         h = histories[run_id]
         xs = h.column("time") if x == "time" else h.step_numbers(source)
-        out.append({"label": short_label(record), "x": xs, "y": h.column(y, source)})
+        out.append({"label": short_label(record), "x": xs, "y": h.column(y, source), "color": COLORS[run_id]})
     return out
 
 
@@ -38,7 +41,7 @@ def flow_curves(records, histories) -> list[dict]:
     for run_id, record in records.items():
         steps, flows = histories[run_id].gradient_flows()
         if steps:
-            out.append({"label": f"{short_label(record)} @ {steps[-1]}", "flow": flows[-1]})
+            out.append({"label": f"{short_label(record)} @ {steps[-1]}", "flow": flows[-1], "color": COLORS[run_id]})
     return out
 
 
