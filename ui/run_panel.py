@@ -22,6 +22,7 @@ from playground.viz import charts
 from playground.viz.numbers import readable
 
 from .context import history, store
+from .layout import chart_columns
 from .plot import plot
 from .polling import CHART_SECONDS, live_section
 from .runs import status_text
@@ -125,8 +126,8 @@ def _clipping_control(record: RunRecord) -> None:
     with st.container(border=True):
         mode_col, threshold_col, button_col = st.columns([3, 2, 1], vertical_alignment="bottom")
         mode_key, threshold_key = f"live_clip-{record.id}", f"live_clip_at-{record.id}"
+        # the sidebar's own names (none / norm / value): a bound widget's URL holds its labels, so those stay the values
         mode_col.segmented_control("Change gradient clipping while it trains", CLIP_MODES, key=mode_key, required=True,
-                                   format_func=CLIP_NAMES.get,
                                    **({} if mode_key in st.session_state else {"default": requested["mode"]}))
         threshold_col.number_input("Threshold", min_value=1e-4, max_value=1e6, format="%.4g", step=0.25,
                                    key=threshold_key, disabled=st.session_state.get(mode_key) == "none",
@@ -248,7 +249,7 @@ def _charts(record: RunRecord, hist) -> None:
         panels.append(("jacobian", charts.layer_readout_figure(jacobian, "The state Jacobian over training", "per step",
                                                                revision=revision), JACOBIAN_CAPTION))
     for start in range(0, len(panels), 2):
-        for column, (name, figure, caption) in zip(st.columns(2), panels[start:start + 2]):
+        for column, (name, figure, caption) in zip(chart_columns(key=f"panels-{start}"), panels[start:start + 2]):
             with column:
                 plot(figure, key=f"{name}-{record.id}")
                 st.caption(caption)

@@ -51,8 +51,7 @@ PRESETS: dict[str, dict] = {
 }
 
 
-CLIP_NAMES = {"none": "off", "norm": "by norm", "value": "by value"}  # the sidebar and the live control say the same
-FORMATS = {"train.clip": lambda mode: CLIP_NAMES.get(mode, mode)}  # a setting's choices as the form shows them
+CLIP_NAMES = {"none": "off", "norm": "by norm", "value": "by value"}  # in sentences; widgets show the values themselves
 
 
 def arch_name(arch: str) -> str:
@@ -165,8 +164,6 @@ def _widget(s: Setting, cfg: RunConfig) -> None:
     key, label, default = s.url_key, s.label_for(cfg.task.name), s.get(DEFAULTS)
     tip = s.help or s.comment or None
     common = {"key": key, "bind": "query-params", "help": tip}
-    if s.path in FORMATS:
-        common["format_func"] = FORMATS[s.path]
     if s.widget in ("select", "segmented", "radio", "select_slider"):
         values = _choices(s, cfg)
         if not values:

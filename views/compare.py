@@ -7,6 +7,7 @@ from playground.runstore.summaries import compare_frame, extra_metrics, headline
 from ui.context import history, store
 from ui.polling import live_section
 from ui.race import draw_race_form
+from ui.layout import chart_columns
 from ui.plot import plot
 from ui.run_panel import duration
 from ui.runs import pick_runs, recent_runs, short_label, status_text
@@ -68,10 +69,10 @@ def draw() -> bool:
                                "training step", "‖g‖ (log scale)", log_y=True, smoothing=smoothing, revision="norm")),
     ]
     for index, (left, right) in enumerate(rows):
-        columns = st.columns(2)
+        columns = chart_columns(key=f"compare-{index}")
         plot(left, f"compare-{index}-left", columns[0])
         plot(right, f"compare-{index}-right", columns[1])
-    left, right = st.columns(2)
+    left, right = chart_columns(key="compare-flow")
     plot(charts.flow_vs_lag_figure(flow_curves(records, histories), revision="flow"), "compare-flow", left)
     right.markdown("**Reading the gradient-flow chart**")
     right.caption("Each line is the latest measurement of ‖∂L_T/∂x_t‖ against the lag T − t. The steeper it falls, "

@@ -10,6 +10,7 @@ from playground.viz import charts
 from playground.train.diagnostics import decay_rate
 from ui.context import history, store
 from ui.polling import live_section
+from ui.layout import chart_columns
 from ui.plot import plot
 from ui.runs import newest, pick_runs, recent_runs, short_label
 from ui import lab_flow, lab_gates, lab_sweep, lab_twins
@@ -78,10 +79,11 @@ def flow_section(records, histories) -> None:
             curves.append({"label": f"{short_label(record)} @ {steps[nearest]}", "flow": flows[nearest], "rate": rate,
                            "color": colors[run_id], "opacity": 0.45 if later else 1.0})
             words = halving(rate) if causal else NO_RATE
-            rows.append({"run": short_label(record), "step": steps[nearest], "factor per step": readable(rate),
+            rows.append({"run": short_label(record), "step": steps[nearest], "factor per step": rate,
                          "in words": words, "‖∂L_T/∂x_0‖ / ‖∂L_T/∂x_T‖": flow_ratio(flows[nearest])})
     plot(charts.flow_vs_lag_figure(curves, revision="flow-lag"), "flow-lag")
-    st.dataframe(pd.DataFrame(rows), hide_index=True)
+    st.dataframe(pd.DataFrame(rows), hide_index=True, column_config={
+        "factor per step": st.column_config.NumberColumn(format="%.3f")})
 
 
 def spectral_section(records, histories) -> None:
@@ -120,7 +122,7 @@ def norms_section(records, histories) -> None:
     norms = {short_label(record): histories[run_id].column("grad_norm") for run_id, record in records.items()}
     thresholds = {short_label(record): record.config.train.clip_threshold
                   for record in records.values() if record.config.train.clip == "norm"}
-    left, right = st.columns([3, 2])
+    left, right = chart_columns(spec=[3, 2], key="norms")
     plot(charts.norm_distribution_figure(norms, thresholds, colors=colors, revision="dist"), "dist", left)
     names = [short_label(record) for record in records.values()]
     fractions = [histories[run_id].clipped_fraction() or 0.0 for run_id in records]
@@ -137,7 +139,7 @@ def gates_section(records, histories) -> None:
                    "Backend: scratch). A saturated gate (< 0.05 or > 0.95) passes almost no gradient to its inputs.")
         return
     for run_id, (steps, stats) in recorded.items():
-        left, right = st.columns(2)
+        left, right = chart_columns(key=f"gates-{run_id}")
         plot(charts.gate_saturation_figure(steps, stats, revision=f"gates-{run_id}"), f"gates-{run_id}", left)
         plot(charts.gate_histogram_figure(stats[-1], revision=f"gate-hist-{run_id}"), f"gate-hist-{run_id}", right)
         st.caption(f"{plain(short_label(records[run_id]))}: a forget (LSTM) or update (GRU) gate near 1 carries the state, and "

@@ -12,11 +12,8 @@ import numpy as np
 
 from .numbers import tick_label
 
-LABEL_CHARS = 32  # a legend entry longer than this is cut with "…" (the hover shows it whole)
+LABEL_CHARS = 28  # a legend entry longer than this is cut with "…" (the hover shows it whole)
 ROW_PX = 20  # one row of legend entries
-ENTRY_PX = 34  # a legend entry's symbol and padding
-CHAR_PX = 6.2  # one character at the legend's 11 px font
-PLOT_PX = 420  # the narrowest plot width we lay out for (two charts a row at 900 px)
 
 
 def short_label(name: str, limit: int = LABEL_CHARS) -> str:
@@ -41,23 +38,24 @@ def wrap_title(title: str, width: int = 52) -> str:
     return "<br>".join(lines)
 
 
-def legend_rows(labels: list[str], width_px: int = PLOT_PX) -> int:
-    """How many rows a horizontal legend of `labels` needs at `width_px` (plotly wraps entries)."""
-    rows, used = 1, 0.0
-    for label in labels:
-        entry = ENTRY_PX + CHAR_PX * len(label)
-        if used and used + entry > width_px:
-            rows, used = rows + 1, 0.0
-        used += entry
-    return rows
+def legend_columns(labels: list[str]) -> int:
+    """Entries a legend row holds: each entry gets an equal share of the width (plotly's `entrywidth` as a
+    fraction), so the rows are predictable at any width and no entry runs off the right edge."""
+    longest = max((len(label) for label in labels), default=0)
+    return 4 if longest <= 12 else 3 if longest <= 20 else 2
+
+
+def legend_rows(labels: list[str]) -> int:
+    return math.ceil(len(labels) / legend_columns(labels)) if labels else 0
 
 
 def legend_below(layout: dict, labels: list[str], plot_height: int) -> None:
     """Put the legend under the x-axis title in `layout` and grow the figure by its rows."""
-    rows = legend_rows(labels)
-    extra = ROW_PX * rows + 8
+    columns = legend_columns(labels)
+    extra = ROW_PX * legend_rows(labels) + 8
     layout["legend"] = {**layout.get("legend", {}), "orientation": "h", "x": 0, "xanchor": "left",
-                        "yref": "container", "y": 0, "yanchor": "bottom", "valign": "top"}
+                        "yref": "container", "y": 0, "yanchor": "bottom", "valign": "top",
+                        "entrywidthmode": "fraction", "entrywidth": 1 / columns - 0.005}
     layout["height"] = plot_height + extra
     layout["margin"] = {**layout.get("margin", {}), "b": 10 + extra}
 
@@ -73,8 +71,9 @@ def log_ticks(low: float, high: float, most: int = 7) -> tuple[list[float], list
     first, last = math.floor(math.log10(low)), math.ceil(math.log10(high))
     decades = list(range(first, last + 1))
     if len(decades) - 1 > most:
-        step = math.ceil((len(decades) - 1) / most)
-        values = [10.0 ** d for d in decades if (d - first) % step == 0]
+        inside = [d for d in decades if low <= 10.0 ** d <= high]
+        step = math.ceil((len(inside) - 1) / most) if len(inside) > 1 else 1
+        values = [10.0 ** d for d in inside[::step]]
     else:
         values = []
         for mantissas in MANTISSAS:  # the coarsest set that labels at least three ticks
