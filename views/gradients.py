@@ -97,9 +97,11 @@ def spectral_section(records, histories) -> None:
     series, styles = {}, {}
     colors = charts.colors_for(chosen)  # the same colour for a run on every chart of the page
     for run_id, record in records.items():
-        jacobian = histories[run_id].jacobian_series(prefix=f"{short_label(record)} ")
+        # the readout first, the run last: a legend cut in the middle keeps both ("l0 block radius…tiny · 3350")
+        jacobian = {f"{label} · {short_label(record)}": values
+                    for label, values in histories[run_id].jacobian_series().items()}
         if not jacobian:  # no Jacobian readouts recorded: the block radius alone
-            jacobian = {f"{short_label(record)} {layer} block radius": values
+            jacobian = {f"{layer} block radius · {short_label(record)}": values
                         for layer, values in histories[run_id].spectral_radii().items()}
         series.update(jacobian)
         styles.update({label: (colors[run_id], k) for k, label in enumerate(jacobian)})  # run = colour, readout = dash

@@ -305,8 +305,10 @@ def flow_vs_lag_figure(curves: Sequence[dict], *, revision: str | None = None) -
         lags, values, fitted = flow_fit(curve["flow"], curve.get("rate"))
         drawn.append(values)
         shade, rate = curve.get("color") or color(i), curve.get("rate")
-        label = f"{curve['label']} (×{rate:.3f} per step)" if rate else curve["label"]
+        label = curve["label"]  # the fitted rate goes in the hover (and the page's table): legends stay short
+        rate_text = f" (×{rate:.3f} per step)" if rate else ""
         spec.trace(x=lags, y=values, name=label, mode="lines+markers", legendgroup=label,
+                   meta=f"{label}{rate_text}".replace("<", "&lt;"), hovertemplate="%{meta}: %{y:.3g}<extra></extra>",
                    opacity=curve.get("opacity", 1.0), line={"color": shade, "width": 2}, marker={"size": 4})
         if np.isfinite(fitted).any():  # dotted, in the same colour: the fitted exponential
             spec.trace(x=lags, y=fitted, name="fit", mode="lines", legendgroup=label, showlegend=False,
