@@ -3,6 +3,7 @@
 import streamlit as st
 
 from ui.context import reap_lost_runs
+from ui.layout import apply_styles
 
 # an emoji, not a :material/ icon: Streamlit fetches a material page icon from a font CDN (offline: no icon)
 st.set_page_config(page_title="Sequence Playground", page_icon="🔁", layout="wide")
@@ -18,5 +19,6 @@ PAGES = [
 ]
 
 page = st.navigation(PAGES, position="top")
+apply_styles()  # chart rows that wrap at narrow widths (ui/layout.py)
 reap_lost_runs()  # a run whose process died is shown as failed, never as forever "training"
 page.run()

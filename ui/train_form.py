@@ -54,6 +54,9 @@ PRESETS: dict[str, dict] = {
 }
 
 
+CLIP_NAMES = {"none": "off", "norm": "by norm", "value": "by value"}  # in sentences; widgets show the values themselves
+
+
 def arch_name(arch: str) -> str:
     return CELLS[arch].short if arch in CELLS else arch
 
@@ -210,11 +213,58 @@ def _migrate_link() -> None:
         st.toast(plain(" ".join(notes)), icon=":material/link_off:")  # names from the link are the user's text
 
 
+def _from_url(s: Setting, text: str):
+    """A URL parameter's text as the setting's widget value (None when it does not read as one)."""
+    try:
+        if s.type is bool:
+            return {"true": True, "false": False}.get(text.lower())
+        return s.type(float(text)) if s.type is int else s.type(text)
+    except (TypeError, ValueError):
+        return None
+
+
+def _link_wins() -> None:
+    """A link that arrives with settings (Data's "Train on X", Home's experiments) beats values the session
+    kept from an earlier visit: the address changed since this page last drew, so its values are the user's."""
+    now = {key: st.query_params.get(key) for key in st.query_params if key in options.BY_KEY}
+    seen = st.session_state.get("train_url_seen")
+    if seen is None or now == seen:
+        return
+    for key, text in now.items():
+        if seen.get(key) == text:
+            continue
+        value = _from_url(options.BY_KEY[key], text)
+        if value is not None:
+            st.session_state[key] = value
+
+
+def _remember_url() -> None:
+    st.session_state["train_url_seen"] = {key: st.query_params.get(key) for key in st.query_params
+                                          if key in options.BY_KEY}
+
+
+def settings_from_watched_run() -> None:
+    """Train opened on a run (`?run=ID`, a link or a Watch button) with no settings in the address: the form
+    shows that run's settings, not the defaults beside it. Once per run, so the user's edits stay."""
+    run_id = st.query_params.get("run")
+    if not run_id or st.session_state.get("form_from_run") == run_id:
+        return
+    if any(key in options.BY_KEY for key in st.query_params):
+        return  # the link says the settings itself
+    record = store().get_run(run_id)
+    if record is None:
+        return
+    st.session_state["form_from_run"] = run_id
+    apply_values(config_values(record.config))
+
+
 def draw_form() -> None:
     """The settings, in the sidebar, generated from `options.SETTINGS`: only those that apply to the chosen
     task and cell are shown. Start is on top, so it is always in view."""
     sidebar = st.sidebar
     _migrate_link()
+    _link_wins()
+    settings_from_watched_run()
     sidebar.button(":material/play_arrow: Start training", type="primary", on_click=start_from_form, width="stretch", key="start")
     if st.session_state.get("train_error"):
         sidebar.error(plain(st.session_state["train_error"]), icon=":material/warning:")
@@ -252,3 +302,4 @@ def draw_form() -> None:
                 st.caption(GROUP_NOTES[group])
             if group == "Training":
                 st.text_input("Run name (optional)", key="run_name", placeholder="derived from the settings")
+    _remember_url()

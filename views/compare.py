@@ -7,6 +7,7 @@ from playground.runstore.summaries import baseline_ranking, compare_frame, extra
 from ui.context import history, store
 from ui.polling import live_section
 from ui.race import draw_race_form
+from ui.layout import chart_columns
 from ui.plot import plot
 from ui.run_panel import duration
 from ui.runs import pick_runs, recent_runs, short_label, status_text
@@ -24,12 +25,15 @@ smoothing = st.slider("Smoothing of training curves", 0.0, 0.99, 0.8, step=0.01,
                       help="An exponential moving average, as in TensorBoard; the faint lines are the raw values.")
 
 
+COLORS = charts.colors_for(chosen)  # one colour per run on every chart of the page
+
+
 def curves(records, histories, x: str, y: str, source: str = "steps") -> list[dict]:
     out = []
     for run_id, record in records.items():
         h = histories[run_id]
         xs = h.column("time") if x == "time" else h.step_numbers(source)
-        out.append({"label": short_label(record), "x": xs, "y": h.column(y, source)})
+        out.append({"label": short_label(record), "x": xs, "y": h.column(y, source), "color": COLORS[run_id]})
     return out
 
 
@@ -38,7 +42,7 @@ def flow_curves(records, histories) -> list[dict]:
     for run_id, record in records.items():
         steps, flows = histories[run_id].gradient_flows()
         if steps:
-            out.append({"label": f"{short_label(record)} @ {steps[-1]}", "flow": flows[-1]})
+            out.append({"label": f"{short_label(record)} @ {steps[-1]}", "flow": flows[-1], "color": COLORS[run_id]})
     return out
 
 
@@ -65,10 +69,10 @@ def draw() -> bool:
                                "training step", "‖g‖ (log scale)", log_y=True, smoothing=smoothing, revision="norm")),
     ]
     for index, (left, right) in enumerate(rows):
-        columns = st.columns(2)
+        columns = chart_columns(key=f"compare-{index}")
         plot(left, f"compare-{index}-left", columns[0])
         plot(right, f"compare-{index}-right", columns[1])
-    left, right = st.columns(2)
+    left, right = chart_columns(key="compare-flow")
     plot(charts.flow_vs_lag_figure(flow_curves(records, histories), revision="flow"), "compare-flow", left)
     right.markdown("**Reading the gradient-flow chart**")
     right.caption("Each line is the latest measurement of ‖∂L_T/∂x_t‖ against the lag T − t. The steeper it falls, "

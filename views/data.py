@@ -13,7 +13,7 @@ from playground.data.errors import DataError
 from playground.data.text import DEFAULT_MAX_BYTES
 from playground.data.uploads import (MIN_CHARACTERS, dataset_choices, dataset_version, delete_upload, load_dataset,
                                      save_upload)
-from ui import data_labelled, data_sequence_tasks, data_series
+from ui import data_labelled, data_sequence_tasks, data_series, url_state
 from ui.uploads import save_new_uploads
 from ui.plain import plain
 
@@ -26,7 +26,10 @@ st.markdown("A character-level model reads text one character at a time and lear
 
 def save_text(file) -> str:
     saved = save_upload(file.getvalue(), file.name)
-    st.session_state["dataset"] = saved.name  # show it below
+    st.session_state["data_view"] = saved.name  # show it below
+    if saved.existing:
+        return (f"**{plain(file.name)}** holds the same text as dataset `{saved.name}`, which is already saved: "
+                "no copy was made. It is shown below and is a choice on Train.")
     return (f"Saved **{plain(file.name)}** as dataset `{saved.name}`: {saved.characters:,} characters, "
             f"{len(saved.vocabulary)} distinct. It is now a choice on Train.")
 
@@ -54,13 +57,15 @@ def task_facts(task: str, name: str, version: float) -> dict:
 
 def delete_dataset(name: str) -> None:
     delete_upload(name)
-    st.session_state.pop("dataset", None)
+    st.session_state.pop("data_view", None)
     st.session_state["upload_messages"] = [("success", f"Deleted dataset `{name}`.")]
 
 
 st.subheader("Upload a text file")
-st.file_uploader("Plain UTF-8 text (.txt)", type=["txt"], accept_multiple_files=True, key="uploads",
-                 on_change=handle_uploads, max_upload_size=DEFAULT_MAX_BYTES // 1_000_000,
+# any file name (GPL-3, textwrap.py): the server reads the content and says in the page why a file cannot be used;
+# no extension or size filter in the browser, whose refusals showed only as a tooltip on a small chip
+st.file_uploader("Plain UTF-8 text (any file name: .txt, .py, .md, README, ...)", accept_multiple_files=True,
+                 key="uploads", on_change=handle_uploads,
                  help=f"Between {MIN_CHARACTERS:,} characters and {DEFAULT_MAX_BYTES / 1e6:.0f} MB. "
                       "Every file is checked on the server: empty, binary or non-UTF-8 files are refused.")
 for kind, message in st.session_state.get("upload_messages", []):
@@ -68,8 +73,9 @@ for kind, message in st.session_state.get("upload_messages", []):
 
 st.subheader("Look inside a dataset")
 choices = dataset_choices()
-kwargs = {} if "dataset" in st.session_state else {"index": 0}
-name = st.selectbox("Dataset", choices, key="dataset", bind="query-params", **kwargs)
+# its own widget key ("data_view"), the URL's ?dataset= as on Train: Train's dataset widget must never find this
+# page's state under its key (a link from here trained on tiny)
+name = url_state.selectbox("Dataset", choices, str, key="data_view", param="dataset", default=choices[0])
 try:
     dataset = facts(name, dataset_version(name))
 except DataError as exc:

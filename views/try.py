@@ -62,6 +62,10 @@ if not options:
     st.stop()
 
 text_models = [ref for ref, entry in options.items() if entry["writes_text"]]
+asked = st.query_params.get("model")
+if asked and asked not in options and "model" not in st.session_state:  # a link to a model that is not here
+    st.warning(plain(f"There is no model {asked!r} here (deleted, or from another server), so another one is shown. "
+                     "Pick one below."), icon=":material/help:")
 reference = url_state.selectbox("Model", list(options), lambda ref: options[ref]["label"], "model",
                                 default=(text_models or list(options))[0])
 if reference is None:

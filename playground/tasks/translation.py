@@ -16,7 +16,9 @@ import dataclasses
 import json
 import math
 import sys
+import re
 from collections import Counter
+from functools import lru_cache
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -60,6 +62,22 @@ def load_pairs(cfg: TaskConfig) -> tuple[list[Pair], list[Pair], tuple[str, str]
         return train, test, ("word", "word")
     train, test = generate(cfg.dataset, cfg.pairs, cfg.data_seed, cfg.val_fraction)
     return train, test, GENERATED[cfg.dataset].tokenization
+
+
+def surface_form(text: str) -> str:
+    """What a sentence looks like, not what it says: each run of letters is 'a', each digit '9' (their count
+    kept: 2/29/2000 and 02/29/2000 differ), everything else as it is. 'March 3rd, 1998' -> 'a 9a, 9999'."""
+    return re.sub(r"[^\W\d_]+", "a", re.sub(r"\d", "9", text.strip().lower()))
+
+
+FORM_FIELDS = ("name", "dataset", "data_path", "pairs", "data_seed", "val_fraction", "max_upload_bytes")
+
+
+@lru_cache(maxsize=8)
+def _training_forms(fields: tuple) -> frozenset[str]:
+    """The surface forms of a dataset's training sources (what `load_pairs` reads for these config fields)."""
+    train, _, _ = load_pairs(TaskConfig(**dict(zip(FORM_FIELDS, fields))))
+    return frozenset(surface_form(source) for source, _ in train)
 
 
 def padded_table(rows: list[list[int]]) -> torch.Tensor:
@@ -355,6 +373,20 @@ class TranslationTask(Task):
         chars = "".join(source) if all(len(token) == 1 for token in source) else None
         return Inspection(batch, {"core": source, "decoder": ["<s>", *result["output_tokens"]]}, chars,
                           [f"translated as {result['output']}"])
+
+    def unlike_training(self, text: str) -> str | None:
+        """A sentence why `text` is unlike every training source (None when one looked like it): a model answers
+        such input as confidently as any other, so its answer means little. Compares surface forms (letters,
+        digits, punctuation), so a date format or a kind of input the model never saw is caught."""
+        try:
+            forms = _training_forms(tuple(getattr(self.cfg, name) for name in FORM_FIELDS))
+        except (DataError, OSError):  # an uploaded file that is gone: no judgement rather than a wrong one
+            return None
+        form = surface_form(text)
+        if form in forms:
+            return None
+        return (f"No training sentence had this form ({form}, where a is a word and 9 a digit): the model was never "
+                "shown input like this, so its answer and its confidence mean little.")
 
     def translate(self, model: SequenceModel, text: str, beam: int = 1) -> dict:
         """Translate one sentence: what the Try page and `python -m playground translate` show.
