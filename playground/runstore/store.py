@@ -17,6 +17,7 @@ from typing import Iterator
 
 from ..config import ConfigError, RunConfig
 from ..paths import home
+from . import packing
 from .processes import alive
 
 SCHEMA = """
@@ -32,15 +33,36 @@ CREATE TABLE IF NOT EXISTS runs (
     device TEXT NOT NULL DEFAULT '',
     pid INTEGER,
     message TEXT NOT NULL DEFAULT '', -- why it failed or diverged, or what it waits for
-    summary TEXT NOT NULL DEFAULT '{}'
+    summary TEXT NOT NULL DEFAULT '{}',
+    owner TEXT NOT NULL DEFAULT '',  -- who started it ('' : nobody named, a single user or the command line)
+    executor TEXT NOT NULL DEFAULT 'local',  -- local | ray
+    node TEXT NOT NULL DEFAULT '',   -- the machine it trains on
+    lesson TEXT NOT NULL DEFAULT ''  -- the lesson it was started from
 );
-CREATE TABLE IF NOT EXISTS metrics (
+CREATE TABLE IF NOT EXISTS metric_layouts (  -- a block's column names and types (packing.py), kept once
+    id INTEGER PRIMARY KEY,
+    layout TEXT NOT NULL UNIQUE
+);
+CREATE TABLE IF NOT EXISTS metric_blocks (   -- one row per flush: typed columns, compressed (packing.py)
     run_id TEXT NOT NULL,
     kind TEXT NOT NULL,              -- train (every step) | eval (every eval_every steps)
-    step INTEGER NOT NULL,
-    data TEXT NOT NULL
+    first_step INTEGER NOT NULL,
+    last_step INTEGER NOT NULL,
+    layout INTEGER NOT NULL,
+    data BLOB NOT NULL
 );
-CREATE INDEX IF NOT EXISTS metrics_by_run ON metrics (run_id, kind, step);
+CREATE INDEX IF NOT EXISTS metric_blocks_by_run ON metric_blocks (run_id, kind, last_step);
+CREATE TABLE IF NOT EXISTS lessons (         -- a teacher's preset: settings, which of them are locked, caps
+    id TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    created REAL NOT NULL,
+    owner TEXT NOT NULL DEFAULT '',
+    data TEXT NOT NULL               -- {"values": {url key: value}, "locked": [url keys]}
+);
+CREATE TABLE IF NOT EXISTS settings (        -- the class's settings (max live runs per student, ...)
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS events (
     run_id TEXT NOT NULL,
     step INTEGER NOT NULL,
@@ -58,6 +80,10 @@ CREATE TABLE IF NOT EXISTS controls (
 """
 
 LIVE = ("queued", "running")
+# columns added after the first version: an older store gets them on opening, with these defaults
+ADDED_COLUMNS = {"owner": "TEXT NOT NULL DEFAULT ''", "executor": "TEXT NOT NULL DEFAULT 'local'",
+                 "node": "TEXT NOT NULL DEFAULT ''", "lesson": "TEXT NOT NULL DEFAULT ''"}
+MIGRATION_CHUNK = 512  # steps per packed block when a store of JSON rows is migrated
 
 
 @dataclass
@@ -74,6 +100,10 @@ class RunRecord:
     pid: int | None
     message: str
     summary: dict = field(default_factory=dict)
+    owner: str = ""
+    executor: str = "local"
+    node: str = ""
+    lesson: str = ""
 
     @property
     def live(self) -> bool:
@@ -116,9 +146,42 @@ class RunStore:
         self.root = Path(root) if root is not None else home()
         self.root.mkdir(parents=True, exist_ok=True)
         self.path = self.root / "playground.db"
+        self._layouts: dict[str, int] = {}
         with self._connect() as db:
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(SCHEMA)
+            self._migrate(db)
+
+    def _migrate(self, db: sqlite3.Connection) -> None:
+        """Bring a store written by an older version up to date: new run columns, and step metrics
+        moved from one JSON row a step (about 550 bytes) into packed blocks. Reads stay the same."""
+        columns = {row[1] for row in db.execute("PRAGMA table_info(runs)")}
+        missing = [name for name in ADDED_COLUMNS if name not in columns]
+        if not missing and not self._has_table(db, "metrics"):
+            return
+        db.execute("BEGIN IMMEDIATE")  # another process may be migrating the same file: one does it
+        try:
+            columns = {row[1] for row in db.execute("PRAGMA table_info(runs)")}
+            for name, kind in ADDED_COLUMNS.items():
+                if name not in columns:
+                    db.execute(f"ALTER TABLE runs ADD COLUMN {name} {kind}")
+            if self._has_table(db, "metrics"):
+                keys = db.execute("SELECT DISTINCT run_id, kind FROM metrics").fetchall()
+                for run_id, kind in keys:
+                    rows = db.execute("SELECT data FROM metrics WHERE run_id = ? AND kind = ? ORDER BY step",
+                                      (run_id, kind)).fetchall()
+                    records = [json.loads(r[0]) for r in rows]
+                    for start in range(0, len(records), MIGRATION_CHUNK):
+                        self._insert_block(db, run_id, kind, records[start:start + MIGRATION_CHUNK])
+                db.execute("DROP TABLE metrics")
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    @staticmethod
+    def _has_table(db: sqlite3.Connection, name: str) -> bool:
+        return db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone() is not None
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -131,14 +194,16 @@ class RunStore:
             db.close()
 
     # -- runs -----------------------------------------------------------------------------------
-    def create_run(self, cfg: RunConfig, status: str = "queued") -> str:
+    def create_run(self, cfg: RunConfig, status: str = "queued", owner: str = "", lesson: str = "",
+                   executor: str = "local") -> str:
         cfg.validate()
         now = time.time()
         run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{cfg.model.arch}-{secrets.token_hex(2)}"
         with self._connect() as db:
             db.execute(
-                "INSERT INTO runs (id, name, created, updated, status, config, total_steps) VALUES (?,?,?,?,?,?,?)",
-                (run_id, cfg.label(), now, now, status, cfg.to_json(), cfg.train.steps),
+                "INSERT INTO runs (id, name, created, updated, status, config, total_steps, owner, lesson, executor)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (run_id, cfg.label(), now, now, status, cfg.to_json(), cfg.train.steps, owner, lesson, executor),
             )
         self.checkpoint_dir(run_id).mkdir(parents=True, exist_ok=True)
         return run_id
@@ -158,7 +223,7 @@ class RunStore:
                 data[name] = kind(data[name])
             if data["pid"] is not None and not isinstance(data["pid"], int):
                 raise ValueError("its process id is not a number")
-            for name in ("name", "status", "device", "message"):
+            for name in ("name", "status", "device", "message", "owner", "executor", "node", "lesson"):
                 data[name] = str(data[name])
         except (ConfigError, ValueError, TypeError) as exc:
             raise DamagedRunError(f"run {data.get('id')!s} is damaged in the store: {exc}") from None
@@ -230,24 +295,45 @@ class RunStore:
         if row["status"] in LIVE and row["pid"] and alive(row["pid"]):
             raise RunLiveError(f"run {run_id} is {row['status']}: stop it before deleting it")
         with self._connect() as db:
-            for table in ("runs", "metrics", "events", "controls"):
+            for table in ("runs", "metric_blocks", "events", "controls"):
                 db.execute(f"DELETE FROM {table} WHERE {'id' if table == 'runs' else 'run_id'} = ?", (run_id,))
         shutil.rmtree(self.checkpoint_dir(run_id), ignore_errors=True)
 
     # -- metrics and events ----------------------------------------------------------------------
     def append_metrics(self, run_id: str, kind: str, records: list[dict]) -> None:
+        """Records of one kind (each with a "step"), written as one packed block: one flush, one row."""
         if not records:
             return
         with self._connect() as db:
-            db.executemany("INSERT INTO metrics (run_id, kind, step, data) VALUES (?,?,?,?)",
-                           [(run_id, kind, r["step"], dumps(r)) for r in records])
+            self._insert_block(db, run_id, kind, records)
+
+    def _insert_block(self, db: sqlite3.Connection, run_id: str, kind: str, records: list[dict]) -> None:
+        layout, data = packing.pack(records)
+        steps = [int(r["step"]) for r in records]
+        db.execute("INSERT INTO metric_blocks (run_id, kind, first_step, last_step, layout, data) VALUES (?,?,?,?,?,?)",
+                   (run_id, kind, min(steps), max(steps), self._layout_id(db, layout), data))
+
+    def _layout_id(self, db: sqlite3.Connection, layout: str) -> int:
+        if layout not in self._layouts:
+            db.execute("INSERT OR IGNORE INTO metric_layouts (layout) VALUES (?)", (layout,))
+            self._layouts[layout] = db.execute("SELECT id FROM metric_layouts WHERE layout = ?", (layout,)).fetchone()[0]
+        return self._layouts[layout]
 
     def metrics(self, run_id: str, kind: str = "train", after_step: int = 0) -> list[dict]:
         """Records of one kind with step > after_step, in step order (non-finite values come back as None)."""
         with self._connect() as db:
-            rows = db.execute("SELECT data FROM metrics WHERE run_id = ? AND kind = ? AND step > ? ORDER BY step",
+            rows = db.execute("SELECT l.layout, b.data FROM metric_blocks b JOIN metric_layouts l ON l.id = b.layout "
+                              "WHERE b.run_id = ? AND b.kind = ? AND b.last_step > ? ORDER BY b.first_step, b.rowid",
                               (run_id, kind, after_step)).fetchall()
-        return [json.loads(r[0]) for r in rows]
+        records = [r for layout, data in rows for r in packing.unpack(layout, data) if r["step"] > after_step]
+        records.sort(key=lambda r: r["step"])  # stable: a block written out of order reads back in step order
+        return records
+
+    def metrics_bytes(self) -> int:
+        """Bytes the packed step metrics take (data and row keys; for benchmarks/store_size.py)."""
+        with self._connect() as db:
+            return db.execute("SELECT COALESCE(SUM(LENGTH(data) + LENGTH(run_id) + LENGTH(kind) + 24), 0) "
+                              "FROM metric_blocks").fetchone()[0]
 
     def add_event(self, run_id: str, step: int, kind: str, message: str) -> None:
         with self._connect() as db:
