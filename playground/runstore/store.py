@@ -37,7 +37,8 @@ CREATE TABLE IF NOT EXISTS runs (
     owner TEXT NOT NULL DEFAULT '',  -- who started it ('' : nobody named, a single user or the command line)
     executor TEXT NOT NULL DEFAULT 'local',  -- local | ray
     node TEXT NOT NULL DEFAULT '',   -- the machine it trains on
-    lesson TEXT NOT NULL DEFAULT ''  -- the lesson it was started from
+    lesson TEXT NOT NULL DEFAULT '', -- the lesson it was started from
+    started REAL NOT NULL DEFAULT 0  -- when it got a slot (0: not yet); the fair queue reads it
 );
 CREATE TABLE IF NOT EXISTS metric_layouts (  -- a block's column names and types (packing.py), kept once
     id INTEGER PRIMARY KEY,
@@ -63,6 +64,12 @@ CREATE TABLE IF NOT EXISTS settings (        -- the class's settings (max live r
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS owners (          -- who uploaded or imported a file (runs keep theirs in runs.owner)
+    kind TEXT NOT NULL,              -- dataset | checkpoint
+    name TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    PRIMARY KEY (kind, name)
+);
 CREATE TABLE IF NOT EXISTS events (
     run_id TEXT NOT NULL,
     step INTEGER NOT NULL,
@@ -82,7 +89,8 @@ CREATE TABLE IF NOT EXISTS controls (
 LIVE = ("queued", "running")
 # columns added after the first version: an older store gets them on opening, with these defaults
 ADDED_COLUMNS = {"owner": "TEXT NOT NULL DEFAULT ''", "executor": "TEXT NOT NULL DEFAULT 'local'",
-                 "node": "TEXT NOT NULL DEFAULT ''", "lesson": "TEXT NOT NULL DEFAULT ''"}
+                 "node": "TEXT NOT NULL DEFAULT ''", "lesson": "TEXT NOT NULL DEFAULT ''",
+                 "started": "REAL NOT NULL DEFAULT 0"}
 MIGRATION_CHUNK = 512  # steps per packed block when a store of JSON rows is migrated
 
 
@@ -104,6 +112,7 @@ class RunRecord:
     executor: str = "local"
     node: str = ""
     lesson: str = ""
+    started: float = 0.0
 
     @property
     def live(self) -> bool:
@@ -274,16 +283,55 @@ class RunStore:
             db.execute(f"UPDATE runs SET {columns} WHERE id = ?", (*fields.values(), run_id))
 
     def claim_slot(self, run_id: str, cap: int) -> bool:
-        """Atomically move a queued run to running if fewer than `cap` runs are running."""
+        """Atomically move a queued run to running if fewer than `cap` runs are running and it is among the
+        next in the fair order (`queue_order`): each owner's runs take turns, so one sweep cannot starve a class."""
         with self._connect() as db:
             db.execute("BEGIN IMMEDIATE")
-            running = db.execute("SELECT COUNT(*) FROM runs WHERE status = 'running'").fetchone()[0]
-            ok = running < cap
-            if ok:
-                db.execute("UPDATE runs SET status = 'running', message = '', updated = ? WHERE id = ?",
-                           (time.time(), run_id))
-            db.execute("COMMIT")
+            try:
+                running = db.execute("SELECT COUNT(*) FROM runs WHERE status = 'running'").fetchone()[0]
+                free = cap - running
+                ok = free > 0 and run_id in self._queue_order(db)[:free]
+                if ok:
+                    now = time.time()
+                    db.execute("UPDATE runs SET status = 'running', message = '', updated = ?, started = ? WHERE id = ?",
+                               (now, now, run_id))
+            finally:
+                db.execute("COMMIT")
         return ok
+
+    def queue_order(self) -> list[str]:
+        """Queued run ids in the order slots go to them."""
+        with self._connect() as db:
+            return self._queue_order(db)
+
+    def queue_position(self, run_id: str) -> int | None:
+        """1 for the next run to start, None when the run is not queued."""
+        order = self.queue_order()
+        return order.index(run_id) + 1 if run_id in order else None
+
+    @staticmethod
+    def _queue_order(db: sqlite3.Connection) -> list[str]:
+        """Fair order. A run's turn is how many runs its owner has training plus how many of the owner's runs
+        were queued before it; among equal turns, the owner served longest ago goes first, then the older run.
+        Two owners' queued runs therefore alternate, whoever queued more first.
+        (Computed on each claim: a queue holds tens of runs, not thousands.)"""
+        last_start = dict(db.execute("SELECT owner, MAX(started) FROM runs GROUP BY owner").fetchall())
+        rows = db.execute("SELECT id, owner, status, pid, executor FROM runs WHERE status IN ('queued', 'running') "
+                          "ORDER BY created, rowid").fetchall()
+        # only runs whose process waits for a slot: one recorded but never started must not block the queue
+        rows = [r for r in rows if r["status"] == "running" or (
+            r["pid"] is not None and (r["executor"] != "local" or alive(r["pid"])))]
+        turns: dict[str, int] = {}
+        for row in rows:
+            if row["status"] == "running":
+                turns[row["owner"]] = turns.get(row["owner"], 0) + 1
+        order = []
+        for position, row in enumerate(rows):
+            if row["status"] == "queued":
+                turn = turns.get(row["owner"], 0)
+                turns[row["owner"]] = turn + 1
+                order.append((turn, last_start.get(row["owner"]) or 0.0, position, row["id"]))
+        return [run_id for *_, run_id in sorted(order)]
 
     def delete_run(self, run_id: str) -> None:
         """Delete a run's rows and files. RunLiveError while it is queued or training and its process is
@@ -356,6 +404,43 @@ class RunStore:
         with self._connect() as db:
             rows = db.execute("SELECT key, value FROM controls WHERE run_id = ?", (run_id,)).fetchall()
         return {r["key"]: json.loads(r["value"]) for r in rows}
+
+    # -- the class: settings, lessons, owners of files ------------------------------------------------
+    def setting(self, key: str, default=None):
+        with self._connect() as db:
+            row = db.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+        return json.loads(row[0]) if row else default
+
+    def set_setting(self, key: str, value) -> None:
+        with self._connect() as db:
+            db.execute("INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)", (key, json.dumps(value)))
+
+    def save_lesson(self, lesson_id: str, title: str, owner: str, created: float, data: str) -> None:
+        with self._connect() as db:
+            db.execute("INSERT OR REPLACE INTO lessons (id, title, created, owner, data) VALUES (?,?,?,?,?)",
+                       (lesson_id, title, created, owner, data))
+
+    def lesson_row(self, lesson_id: str) -> dict | None:
+        with self._connect() as db:
+            row = db.execute("SELECT * FROM lessons WHERE id = ?", (lesson_id,)).fetchone()
+        return dict(row) if row else None
+
+    def lesson_rows(self) -> list[dict]:
+        with self._connect() as db:
+            return [dict(r) for r in db.execute("SELECT * FROM lessons ORDER BY created DESC").fetchall()]
+
+    def set_owner(self, kind: str, name: str, owner: str) -> None:
+        with self._connect() as db:
+            db.execute("INSERT OR REPLACE INTO owners (kind, name, owner) VALUES (?,?,?)", (kind, name, owner))
+
+    def owner_of(self, kind: str, name: str) -> str:
+        with self._connect() as db:
+            row = db.execute("SELECT owner FROM owners WHERE kind = ? AND name = ?", (kind, name)).fetchone()
+        return row[0] if row else ""
+
+    def forget_owner(self, kind: str, name: str) -> None:
+        with self._connect() as db:
+            db.execute("DELETE FROM owners WHERE kind = ? AND name = ?", (kind, name))
 
     # -- files ---------------------------------------------------------------------------------------
     def checkpoint_dir(self, run_id: str) -> Path:
