@@ -13,7 +13,9 @@ from playground.data.errors import DataError
 from playground.data.text import DEFAULT_MAX_BYTES
 from playground.data.uploads import (MIN_CHARACTERS, dataset_choices, dataset_version, delete_upload, load_dataset,
                                      save_upload)
-from ui import data_sequence_tasks
+from playground import classroom
+from ui import data_sequence_tasks, identity
+from ui.context import store
 from ui.uploads import save_new_uploads
 from ui.plain import plain
 
@@ -26,6 +28,7 @@ st.markdown("A character-level model reads text one character at a time and lear
 
 def save_text(file) -> str:
     saved = save_upload(file.getvalue(), file.name)
+    store().set_owner("dataset", saved.name, identity.current().name)  # only they (or the teacher) may delete it
     st.session_state["dataset"] = saved.name  # show it below
     return (f"Saved **{plain(file.name)}** as dataset `{saved.name}`: {saved.characters:,} characters, "
             f"{len(saved.vocabulary)} distinct. It is now a choice on Train.")
@@ -47,7 +50,13 @@ def facts(name: str, version: float) -> dict:
 
 
 def delete_dataset(name: str) -> None:
+    try:
+        classroom.check_may_manage(identity.current(), store().owner_of("dataset", name), "this dataset")
+    except classroom.NotYoursError as exc:
+        st.session_state["upload_messages"] = [("error", plain(str(exc)))]
+        return
     delete_upload(name)
+    store().forget_owner("dataset", name)
     st.session_state.pop("dataset", None)
     st.session_state["upload_messages"] = [("success", f"Deleted dataset `{name}`.")]
 
@@ -109,7 +118,7 @@ with right:
     else:
         st.info(f"{characters:,} characters for {parameters:,} parameters ({ratio:.1f} per parameter).", icon="ℹ️")
 
-if dataset["source"] == "uploaded":
+if dataset["source"] == "uploaded" and classroom.may_manage(identity.current(), store().owner_of("dataset", name)):
     with st.popover(":material/delete: Delete this dataset"):
         st.write(f"Delete `{name}` for good? Runs trained on it keep their checkpoints, but cannot train again.")
         st.button("Delete", type="primary", on_click=delete_dataset, args=(name,))
