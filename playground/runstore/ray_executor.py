@@ -33,7 +33,8 @@ GPU_SHARE_ENV = "PLAYGROUND_RAY_GPU_SHARE"
 DISPATCH_SECONDS = 0.5
 NAMESPACE = "playground"
 # what a worker may ask of the store: the calls runner.execute and its recorder make
-FORWARDED = {"get_run", "update_run", "claim_slot", "controls", "add_event", "append_metrics", "set_control"}
+FORWARDED = {"get_run", "update_run", "claim_slot", "controls", "add_event", "append_metrics", "set_control",
+             "compact_metrics"}
 
 _lock = threading.Lock()
 _pending: dict[str, set[str]] = {}  # store root -> run ids recorded for Ray, not yet submitted

@@ -97,6 +97,7 @@ class StoreRecorder(Callback):
 
     def on_end(self, trainer, result: TrainResult):
         self.flush(result.steps)
+        self.store.compact_metrics(self.run_id)  # a finished run's flushes as a few full blocks
         summary = {**self.store.get_run(self.run_id).summary, **summarize(result, self.history, self.last_eval)}
         self.store.update_run(self.run_id, status=result.status, message=result.message, step=result.steps,
                               summary=summary)

@@ -100,3 +100,25 @@ def test_a_recorded_step_of_a_one_layer_model_takes_at_most_150_bytes(store, tin
     per_step = store.metrics_bytes() / total
     assert per_step <= 150, f"{per_step:.0f} bytes a step"
     assert len(store.metrics(run_id)) == total
+
+
+def test_a_finished_runs_flushes_are_compacted_into_full_blocks(store, tiny_config):
+    from playground.runstore import runner
+
+    run_id = store.create_run(tiny_config())
+    records = trainer_like_records(1100)
+    for first in range(0, 1100, 10):
+        store.append_metrics(run_id, "train", records[first:first + 10])
+    live_bytes = store.metrics_bytes()
+    store.compact_metrics(run_id)
+    assert store.metrics(run_id) == records and store.metrics(run_id, after_step=1000) == records[1000:]
+    with sqlite3.connect(store.path) as db:
+        assert db.execute("SELECT COUNT(*) FROM metric_blocks WHERE run_id = ?", (run_id,)).fetchone()[0] == 3
+    assert store.metrics_bytes() < 0.9 * live_bytes
+
+    trained = store.create_run(tiny_config(train={"steps": 30}))
+    runner.execute(store, trained, handle_signals=False)  # the runner compacts when a run ends
+    with sqlite3.connect(store.path) as db:
+        assert db.execute("SELECT COUNT(*) FROM metric_blocks WHERE run_id = ? AND kind = 'train'",
+                          (trained,)).fetchone()[0] == 1
+    assert [r["step"] for r in store.metrics(trained)] == list(range(1, 31))
