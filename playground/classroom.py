@@ -121,7 +121,7 @@ class GalleryEntry:
 def gallery(store: RunStore, lesson_id: str) -> list[GalleryEntry]:
     """The lesson's runs, best first by their task's headline metric (in its own direction); runs without
     a value yet come last, unranked."""
-    records = [r for r in store.list_runs() if r.lesson == lesson_id]
+    records = store.list_runs(lesson=lesson_id)
     scored, unscored = [], []
     for record in records:
         value = record.summary.get(headline_spec(record).name)

@@ -39,7 +39,7 @@ def new_group(kind: str) -> str:
 
 def runs_in_group(store: RunStore, group: str) -> list[RunRecord]:
     """The runs that share `group`, oldest first."""
-    return sorted((r for r in store.list_runs() if r.config.group == group), key=lambda r: r.created)
+    return sorted((r for r in store.list_runs(group_prefix=group) if r.config.group == group), key=lambda r: r.created)
 
 
 def start_group(store: RunStore, configs: list[RunConfig]) -> list[str]:

@@ -248,9 +248,11 @@ class RunStore:
             row = db.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
         return self._record(row) if row else None
 
-    def list_runs(self, statuses: tuple[str, ...] | None = None, limit: int | None = None) -> list[RunRecord]:
-        """Runs newest first; a row that cannot be read is left out (`damaged_runs` lists those)."""
-        return [r for r in self._rows(statuses, limit) if isinstance(r, RunRecord)]
+    def list_runs(self, statuses: tuple[str, ...] | None = None, limit: int | None = None,
+                  group_prefix: str | None = None, lesson: str | None = None) -> list[RunRecord]:
+        """Runs newest first; a row that cannot be read is left out (`damaged_runs` lists those).
+        `group_prefix` and `lesson` filter in SQL: a page looking for a few runs never parses a class's hundreds."""
+        return [r for r in self._rows(statuses, limit, group_prefix, lesson) if isinstance(r, RunRecord)]
 
     def damaged_runs(self, limit: int | None = None) -> list[DamagedRun]:
         """Rows that cannot be read, with their id and why (newest first)."""
@@ -260,11 +262,20 @@ class RunStore:
         """Every row newest first: a RunRecord, or a DamagedRun for a row that cannot be read."""
         return self._rows(None, limit)
 
-    def _rows(self, statuses: tuple[str, ...] | None, limit: int | None) -> list[RunRecord | DamagedRun]:
-        query, args = "SELECT * FROM runs", []
+    def _rows(self, statuses: tuple[str, ...] | None, limit: int | None, group_prefix: str | None = None,
+              lesson: str | None = None) -> list[RunRecord | DamagedRun]:
+        query, args, conditions = "SELECT * FROM runs", [], []
         if statuses:
-            query += f" WHERE status IN ({','.join('?' * len(statuses))})"
+            conditions.append(f"status IN ({','.join('?' * len(statuses))})")
             args.extend(statuses)
+        if group_prefix is not None:  # json_valid first: a damaged row's text must not fail the whole query
+            conditions.append("json_valid(config) AND substr(json_extract(config, '$.group'), 1, ?) = ?")
+            args.extend([len(group_prefix), group_prefix])
+        if lesson is not None:
+            conditions.append("lesson = ?")
+            args.append(lesson)
+        if conditions:
+            query += " WHERE " + " AND ".join(conditions)
         query += " ORDER BY created DESC"
         if limit:
             query += f" LIMIT {int(limit)}"
