@@ -6,13 +6,14 @@ The CLI, the app and checkpoints all exchange it as plain JSON.
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import json
 import math
 import os
 import re
 import typing
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from .models.cells import CELLS as CELL_REGISTRY
 
@@ -25,7 +26,6 @@ class ConfigError(ValueError):
 CELLS = tuple(name for name, cell in CELL_REGISTRY.items() if cell.trains_by_gradient)  # recurrent cells trained by gradient
 RESERVOIRS = tuple(name for name, cell in CELL_REGISTRY.items() if not cell.trains_by_gradient)  # fixed maps, closed-form readout
 ARCHITECTURES = CELLS + RESERVOIRS
-LONG_MEMORY_TASKS = ("adding", "temporal-order", "copy")  # generate their own sequences: no dataset; seq_len is T
 BACKENDS = ("fused", "scratch")
 INITS = ("default", "xavier", "orthogonal", "identity", "spectral")
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
@@ -104,11 +104,63 @@ class SamplingOptions:
 
 
 OPTIONS = {"task": (TranslationOptions, SceneOptions, MemoryOptions), "model": (ReservoirOptions, DecoderOptions),
-           "train": (DecodingOptions, SamplingOptions)}  # each section's options, for describe and the tests
+           "train": (DecodingOptions, SamplingOptions)}  # each section's shared options, for describe and the tests
+
+
+# -- options a task's own file declares (an "option pack"): the file defines a commented dataclass and
+# registers it, `register_options("task", "forecast")`; the section then holds it under that name
+# (`cfg.task.forecast.horizon`, JSON `{"task": {"forecast": {"horizon": 4}}}`), and its settings rows
+# (TaskSpec.options) make its flags, URL keys and form fields. Nothing here names a task.
+_PACKS: dict[str, dict[str, type]] = {"task": {}, "model": {}, "train": {}}
+_REGISTRIES = ("playground.tasks",)  # the modules whose import registers every pack (tasks import this module)
+
+
+def register_options(section: str, name: str):
+    """Class decorator: `kind` (a dataclass whose every field has a default and a comment) becomes the
+    option pack `name` of config section `section` ("task", "model" or "train")."""
+    def register(kind):
+        if not dataclasses.is_dataclass(kind):
+            raise TypeError(f"option pack {name!r} must be a dataclass")
+        known = _PACKS[section].get(name)
+        if known is not None and known.__qualname__ != kind.__qualname__:
+            raise TypeError(f"option pack {section}.{name} is registered twice ({known.__qualname__}, {kind.__qualname__})")
+        _PACKS[section][name] = kind
+        return kind
+    return register
+
+
+def option_packs(section: str) -> dict[str, type]:
+    """{name: dataclass} of the packs registered for `section`, after the registries have loaded."""
+    for module in _REGISTRIES:  # deferred: the task files import this module and register when imported
+        importlib.import_module(module)
+    return _PACKS[section]
 
 
 @dataclass
-class TaskConfig(MemoryOptions, SceneOptions, TranslationOptions):
+class _HoldsPacks:
+    """A config section that also holds the option packs registered for it, each under its name; a pack
+    no one set reads as its defaults."""
+    packs: dict[str, Any] = field(default_factory=dict, repr=False)  # the registered option packs, by name
+    SECTION: ClassVar[str] = ""
+
+    def __getattr__(self, name: str):  # only called for names that are not fields: a pack's name
+        if name.startswith("_") or name == "packs":
+            raise AttributeError(name)
+        kinds = option_packs(self.SECTION)
+        if name not in kinds:
+            raise AttributeError(f"{type(self).__name__} has no setting or option pack {name!r}")
+        return self.__dict__.setdefault("packs", {}).setdefault(name, kinds[name]())
+
+    def validate_packs(self) -> None:
+        for name, pack in self.packs.items():
+            _numbers(pack, {})
+            if hasattr(pack, "validate"):
+                pack.validate()
+
+
+@dataclass
+class TaskConfig(MemoryOptions, SceneOptions, TranslationOptions, _HoldsPacks):
+    SECTION: ClassVar[str] = "task"
     name: str = "char"  # which task to learn; "char" = character-level text generation
     dataset: str = "tiny"  # a built-in corpus ("tiny", "pydoc", "stdlib") or an uploaded dataset's name
     data_path: str | None = None  # a UTF-8 text file to train on instead of `dataset`
@@ -149,10 +201,12 @@ class TaskConfig(MemoryOptions, SceneOptions, TranslationOptions):
             raise ConfigError("markers must be 2 or 3")
         if not 1 <= self.copy_length <= 100:
             raise ConfigError("copy_length must be between 1 and 100")
+        self.validate_packs()
 
 
 @dataclass
-class ModelConfig(DecoderOptions, ReservoirOptions):
+class ModelConfig(DecoderOptions, ReservoirOptions, _HoldsPacks):
+    SECTION: ClassVar[str] = "model"
     arch: str = "lstm"  # recurrent cell: rnn-tanh | rnn-relu | lstm | gru, or esn (echo state network: fixed reservoir)
     layers: int = 1  # stacked recurrent layers (1-4)
     hidden: int = 128  # hidden units per layer and direction (esn: the reservoir size)
@@ -195,10 +249,12 @@ class ModelConfig(DecoderOptions, ReservoirOptions):
             raise ConfigError("an echo state network has no trained layers for dropout to regularise: set dropout to 0 "
                               "(its ridge penalty does that job)")
         _numbers(self, {"spectral_radius": (1e-6, 100.0), "input_scaling": (1e-6, 1e3), "ridge": (1e-12, 1e6)})
+        self.validate_packs()
 
 
 @dataclass
-class TrainConfig(SamplingOptions, DecodingOptions):
+class TrainConfig(SamplingOptions, DecodingOptions, _HoldsPacks):
+    SECTION: ClassVar[str] = "train"
     steps: int = 500  # optimisation steps (one batch each)
     batch_size: int = 32  # sequences per batch
     seq_len: int = 64  # time steps per batch = truncated-BPTT length
@@ -241,6 +297,7 @@ class TrainConfig(SamplingOptions, DecodingOptions):
                         "beam": (1, 100), "seed": (0, 2**63 - 1), "eval_every": (1, 10**8), "eval_batches": (1, 10_000),
                         "sample_length": (0, 100_000), "sample_temperature": (0.0, 100.0),
                         "checkpoint_every": (1, 10**9)})  # 10**9: "only at the end", as the shipped recipes say
+        self.validate_packs()
 
 
 @dataclass
@@ -262,12 +319,16 @@ class RunConfig:
             return self.name
         m = self.model
         bi = "bi-" if m.bidirectional else ""
-        if self.task.name in LONG_MEMORY_TASKS:
-            return f"{bi}{m.arch} {m.layers}x{m.hidden} on {self.task.name} T={self.train.seq_len}"
-        return f"{bi}{m.arch} {m.layers}x{m.hidden} on {self.task.name}:{self.task.dataset}"
+        spec = importlib.import_module("playground.tasks").TASK_SPECS.get(self.task.name)  # deferred: tasks import config
+        data = spec.data_label(self) if spec else f":{self.task.dataset}"
+        return f"{bi}{m.arch} {m.layers}x{m.hidden} on {self.task.name}{data}"
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        """Plain JSON: one object per section, each option pack under its name inside its section."""
+        data = dataclasses.asdict(self)
+        for section in ("task", "model", "train"):
+            data[section].update(data[section].pop("packs"))
+        return data
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, sort_keys=True)
@@ -327,7 +388,11 @@ def _choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
 def _build(kind, data: dict[str, Any], **extra):
     if not isinstance(data, dict):
         raise ConfigError(f"{kind.__name__} must be a JSON object")
-    known = {f.name for f in dataclasses.fields(kind)}
+    if issubclass(kind, _HoldsPacks):  # its option packs, each under its name
+        data, kinds = dict(data), option_packs(kind.SECTION)
+        extra["packs"] = {name: _build(kinds[name], data.pop(name)) for name in list(data) if name in kinds}
+        data.pop("packs", None)
+    known = {f.name for f in dataclasses.fields(kind)} - {"packs"}
     unknown = sorted(set(data) - known)
     if unknown:
         raise ConfigError(f"unknown {kind.__name__} setting(s): {', '.join(unknown)}")

@@ -13,87 +13,28 @@ both `config` and the registries (config.py imports neither).
 from __future__ import annotations
 
 import dataclasses
-import inspect
-import re
-import typing
-from dataclasses import dataclass
-from functools import cached_property, lru_cache
-from typing import Any, Callable
 
-from .config import (ATTENTION_ALIASES, BACKENDS, CLIP_MODES, DEVICES, INITS, OPTIMIZERS, TOKENIZATIONS, ModelConfig,
-                     RunConfig, TaskConfig, TrainConfig)
+from .config import (ATTENTION_ALIASES, BACKENDS, CLIP_MODES, DEVICES, INITS, OPTIMIZERS, TOKENIZATIONS, RunConfig,
+                     option_packs)
 from .models.cells import CELLS, cell_spec
+from .setting import SECTIONS, Setting, field_comments
 from .tasks import GENERIC_SETTINGS, TASK_SPECS
 
 GENERIC = tuple(GENERIC_SETTINGS)  # the task-independent settings (optimiser, steps, clipping, ...)
-
-SECTIONS = {"task": TaskConfig, "model": ModelConfig, "train": TrainConfig}
 ALWAYS = ("task.name", "model.arch")  # what every run records: they pick the task and the cell
 
 
-@dataclass(frozen=True)
-class Setting:
-    path: str  # "section.field" of RunConfig ("train.lr")
-    key: str = ""  # URL parameter and widget key ("" = the field name); old links' keys are kept (rho, batch, ...)
-    flag: str = ""  # CLI flag without dashes ("" = the field name with - for _)
-    label: str = ""  # the form's label when the task's spec gives none
-    widget: str = ""  # how the form draws it: select | segmented | radio | slider | select_slider | number |
-    #                   toggle ("" = CLI and configs only)
-    choices: tuple = ()  # allowed values for select-like widgets and CLI choices (empty: read from the registries)
-    low: float | None = None  # smallest value the widget offers (the config's validate() has the last word)
-    high: float | None = None  # largest value the widget offers
-    step: float | None = None  # widget step
-    group: str = "Training"  # the form's section
-    by_gradient: bool = False  # True: applies only to cells trained by gradient (optimiser, clipping, ...)
-    when: Callable[[RunConfig], bool] | None = None  # a further condition on the other settings (momentum: sgd only)
-    help: str = ""  # extra help for the form ("" = the field's comment in config.py)
-
-    @property
-    def section(self) -> str:
-        return self.path.split(".")[0]
-
-    @property
-    def field(self) -> str:
-        return self.path.split(".")[1]
-
-    @property
-    def url_key(self) -> str:
-        return self.key or self.field
-
-    @property
-    def cli_flag(self) -> str:
-        return self.flag or self.field.replace("_", "-")
-
-    @cached_property
-    def type(self) -> type:
-        """The field's type without None (`int | None` -> int)."""
-        hint = typing.get_type_hints(SECTIONS[self.section])[self.field]
-        return next(t for t in (typing.get_args(hint) or (hint,)) if t is not type(None))
-
-    @cached_property
-    def default(self) -> Any:
-        return getattr(SECTIONS[self.section](), self.field)
-
-    @cached_property
-    def comment(self) -> str:
-        return field_comments(self.section).get(self.field, "")
-
-    def get(self, cfg: RunConfig) -> Any:
-        return getattr(getattr(cfg, self.section), self.field)
-
-    def set(self, cfg: RunConfig, value: Any) -> None:
-        setattr(getattr(cfg, self.section), self.field, value)
-
-    def label_for(self, task: str) -> str:
-        spec = TASK_SPECS.get(task)
-        return (spec.all_settings().get(self.path) if spec else None) or self.label or self.field.replace("_", " ")
+def label_for(s: Setting, task: str) -> str:
+    """The setting's label on this task's form: the task's own word for it (T for the memory tasks' seq_len)."""
+    spec = TASK_SPECS.get(task)
+    return (spec.all_settings().get(s.path) if spec else None) or s.label or s.field.replace("_", " ")
 
 
 def _trained_cells() -> tuple[str, ...]:
     return tuple(name for name, cell in CELLS.items() if cell.trains_by_gradient)
 
 
-SETTINGS: tuple[Setting, ...] = (
+_SHARED_SETTINGS: tuple[Setting, ...] = (
     # -- task and data
     Setting("task.name", key="task", flag="task", label="Task", widget="select", group="Task and data"),
     Setting("task.dataset", label="Dataset", widget="select", group="Task and data"),
@@ -167,6 +108,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("train.clip_threshold", key="clip_at", label="Threshold", widget="number", low=1e-4, high=1e6, step=0.25,
             group="Gradient clipping", by_gradient=True, when=lambda cfg: cfg.train.clip != "none"),
 )
+# ... and the rows of the option packs the tasks' own files declare (TaskSpec.options), after the shared ones
+SETTINGS: tuple[Setting, ...] = _SHARED_SETTINGS + tuple(
+    {row.path: row for spec in TASK_SPECS.values() for row in spec.options}.values())
 BY_PATH = {s.path: s for s in SETTINGS}
 BY_KEY = {s.url_key: s for s in SETTINGS}
 GROUPS = tuple(dict.fromkeys(s.group for s in SETTINGS if s.widget))  # the form's sections, in order
@@ -224,10 +168,16 @@ def applying(cfg: RunConfig) -> list[Setting]:
 
 def reset_unused(cfg: RunConfig) -> RunConfig:
     """Put every setting that does not apply back to its default, so a run records no stray values
-    (a leak rate left over from an ESN on an LSTM run, say)."""
+    (a leak rate left over from an ESN on an LSTM run, say); an option pack none of whose settings
+    apply is not recorded at all."""
     for s in SETTINGS:
-        if not applies(s, cfg) and s.when is None:  # `when` settings keep their value: a switch shows them again
+        if not applies(s, cfg) and s.when is None and not s.pack:  # `when` settings keep their value: a switch shows them again
             s.set(cfg, s.default)
+    for section in SECTIONS:
+        packs = getattr(cfg, section).packs
+        for name in list(packs):
+            if not any(applies(s, cfg) for s in SETTINGS if s.section == section and s.pack == name):
+                del packs[name]
     return cfg
 
 
@@ -244,24 +194,6 @@ def migrate_url(params: dict[str, str], others: tuple[str, ...] = ()) -> tuple[d
     return params, notes
 
 
-@lru_cache(maxsize=None)
-def field_comments(section: str) -> dict[str, str]:
-    """{field: its comment in config.py}: the one description of each setting, reused as CLI and form help."""
-    comments, last = {}, None
-    lines = [line for kind in SECTIONS[section].__mro__ if dataclasses.is_dataclass(kind)
-             for line in inspect.getsource(kind).splitlines()]  # the section and the options it is made of
-    for line in lines:
-        match = re.match(r"\s+(\w+): [^#]*#\s*(.*)$", line)
-        if match:
-            last = match.group(1)
-            comments[last] = match.group(2).strip()
-        elif last and re.match(r"\s+#\s{3,}", line):  # a continuation line of the comment above
-            comments[last] += " " + line.strip().lstrip("#").strip()
-        else:
-            last = None
-    return comments
-
-
 def describe_settings() -> list[dict]:
     """Plain JSON of the table for `python -m playground describe`."""
     return [{"path": s.path, "flag": f"--{s.cli_flag}", "url_key": s.url_key, "type": s.type.__name__,
@@ -269,6 +201,9 @@ def describe_settings() -> list[dict]:
 
 
 def check_complete() -> list[str]:
-    """Config fields with no row in SETTINGS (a test keeps this empty)."""
-    return [f"{section}.{f.name}" for section, kind in SECTIONS.items() for f in dataclasses.fields(kind)
-            if f"{section}.{f.name}" not in BY_PATH]
+    """Config fields and option-pack fields with no row in SETTINGS (a test keeps this empty)."""
+    paths = [f"{section}.{f.name}" for section, kind in SECTIONS.items() for f in dataclasses.fields(kind)
+             if f.name != "packs"]
+    paths += [f"{section}.{name}.{f.name}" for section in SECTIONS for name, kind in option_packs(section).items()
+              for f in dataclasses.fields(kind)]
+    return [path for path in paths if path not in BY_PATH]

@@ -55,7 +55,7 @@ def settings_line(record: RunRecord) -> str:
              + (f" ({m.backend}, {m.init} init)" if "model.backend" in applies else "")]
     if "train.optimizer" in applies:
         parts.append(f"{t.optimizer} lr {t.lr:g}")
-    seq_label = options.setting("train.seq_len").label_for(cfg.task.name)
+    seq_label = options.label_for(options.setting("train.seq_len"), cfg.task.name)
     parts.append(f"batch {t.batch_size}" + (f" · {seq_label} {t.seq_len}" if "train.seq_len" in applies else ""))
     if "train.clip" in applies:
         parts.append("clipping " + ("off" if t.clip == "none" else f"{CLIP_NAMES[t.clip]} at {t.clip_threshold:g}"))

@@ -194,7 +194,7 @@ def _choices(s: Setting, cfg: RunConfig) -> list:
 
 def _widget(s: Setting, cfg: RunConfig, locked: bool = False) -> None:
     """One setting's widget; its key is also its URL parameter. A lesson's locked setting is greyed out."""
-    key, label, default = s.url_key, s.label_for(cfg.task.name), s.get(DEFAULTS)
+    key, label, default = s.url_key, options.label_for(s, cfg.task.name), s.get(DEFAULTS)
     tip = s.help or s.comment or None
     if locked:
         tip = "Locked by the lesson. " + (tip or "")
@@ -227,6 +227,8 @@ def _widget(s: Setting, cfg: RunConfig, locked: bool = False) -> None:
         st.number_input(label, **bounds, **_value(key, default), **common)
     elif s.widget == "toggle":
         st.toggle(label, **_value(key, default), **common)
+    elif s.widget == "text":
+        st.text_input(label, **_value(key, default), **common)
 
 
 def _migrate_link() -> None:
@@ -319,7 +321,7 @@ def _lesson_maker(sidebar, cfg: RunConfig) -> None:
     """Teacher mode: save the form as a lesson, choosing which settings students cannot change."""
     with sidebar.expander("Teacher: save as a lesson", icon=":material/school:"):
         keys = [s.url_key for s in options.SETTINGS if s.widget and options.applies(s, cfg)]
-        labels = {s.url_key: s.label_for(cfg.task.name) for s in options.SETTINGS if s.widget}
+        labels = {s.url_key: options.label_for(s, cfg.task.name) for s in options.SETTINGS if s.widget}
         labels["task"] = "Task"
         st.text_input("Lesson title", key="lesson_title", placeholder="Vanishing gradients, part 1")
         st.multiselect("Locked settings (students cannot change them)", keys, key="lesson_locked",

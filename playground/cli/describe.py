@@ -7,7 +7,7 @@ import inspect
 import json
 
 from .. import options
-from ..config import OPTIONS
+from ..config import OPTIONS, option_packs
 from ..models.cells import CELLS
 from ..tasks import TASK_SPECS
 
@@ -18,7 +18,10 @@ def registries() -> dict:
             "architectures": [cell.describe() for cell in CELLS.values()],
             "options": [{"section": section, "name": kind.__name__, "about": inspect.getdoc(kind),
                          "fields": [f.name for f in dataclasses.fields(kind)]}
-                        for section, kinds in OPTIONS.items() for kind in kinds],
+                        for section, kinds in OPTIONS.items() for kind in kinds]
+                       + [{"section": section, "name": kind.__name__, "pack": name, "about": inspect.getdoc(kind),
+                           "fields": [f.name for f in dataclasses.fields(kind)]}
+                          for section in OPTIONS for name, kind in option_packs(section).items()],
             "settings": options.describe_settings()}
 
 
@@ -33,7 +36,7 @@ def text() -> str:
             headline = " [headline]" if m.name == spec.headline else ""
             better = "higher" if m.higher_is_better else "lower"
             lines.append(f"    metric {m.name} ({m.unit}, {better} is better{chance}{solved}){headline}")
-        lines.append("    settings: " + ", ".join(f"{path} ({label})" for path, label in spec.settings.items()))
+        lines.append("    settings: " + ", ".join(f"{path} ({label})" for path, label in spec.own_settings().items()))
         if spec.attention:
             lines.append(f"    attention: {', '.join(spec.attention)}")
     lines.append("Architectures")
@@ -47,6 +50,9 @@ def text() -> str:
     for section, kinds in OPTIONS.items():
         for kind in kinds:
             lines.append(f"  {section}: {kind.__name__}: {', '.join(f.name for f in dataclasses.fields(kind))}")
+        for name, kind in option_packs(section).items():
+            lines.append(f"  {section}.{name}: {kind.__name__} (a task's own): "
+                         f"{', '.join(f.name for f in dataclasses.fields(kind))}")
     lines.append(f"Settings common to every task: {', '.join(options.GENERIC)}")
     return "\n".join(lines)
 

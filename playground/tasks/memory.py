@@ -44,7 +44,7 @@ def memory_spec(name: str, title: str, metrics: tuple[MetricSpec, ...], embeds_i
                     generates_sequences=True,
                     settings={**MEMORY_SETTINGS, **settings}, bidirectional=True, race_entrants=MEMORY_ENTRANTS,
                     sample_heading="A held-out sequence and the model's answer at step {step}",
-                    stream_label="time steps")
+                    stream_label="time steps", data_label=lambda cfg: f" T={cfg.train.seq_len}")
 
 DEFAULT_SEQ_LEN = TrainConfig().seq_len  # the T of samples and descriptions when no run settings were given
 

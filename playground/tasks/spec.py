@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable
+
+from ..setting import Setting
 
 # Settings every task reads (a task's own, "task.dataset" among them, are in its spec) (TrainConfig and ModelConfig fields that are not about one task), with their labels.
 GENERIC_SETTINGS = {
@@ -74,6 +76,8 @@ class TaskSpec:
     # True: it makes its own sequences of any length T (= seq_len) and scores a fixed held-out set per T,
     # so the lab's memory sweeps and gradient-flow probes can use it
     generates_sequences: bool = False
+    data_label: Callable[[Any], str] = lambda cfg: f":{cfg.task.dataset}"  # how a run's label names its data
+    options: tuple[Setting, ...] = ()  # the settings rows of its own option pack (config.register_options)
 
     def metric(self, name: str) -> MetricSpec | None:
         return next((m for m in self.metrics if m.name == name), None)
@@ -86,9 +90,13 @@ class TaskSpec:
     def loss(self) -> MetricSpec:
         return self.metric("val_loss")
 
+    def own_settings(self) -> dict[str, str]:
+        """The settings that apply to this task beyond the generic ones (its option pack's among them)."""
+        return {**self.settings, **{row.path: row.label for row in self.options}}
+
     def all_settings(self) -> dict[str, str]:
         """Every config field (task + train) that applies to this task, with its label here."""
-        return {**GENERIC_SETTINGS, **self.settings}
+        return {**GENERIC_SETTINGS, **self.own_settings()}
 
     def describe(self) -> dict:
         """Plain JSON for `python -m playground describe`."""

@@ -8,11 +8,13 @@ import torch
 import torch.nn.functional as F
 
 from playground import cli, models, tasks
-from playground.config import LONG_MEMORY_TASKS, ModelConfig, RunConfig, TaskConfig, TrainConfig
+from playground.config import ModelConfig, RunConfig, TaskConfig, TrainConfig
 from playground.data.errors import DataError
 from playground.models import ModelOutput, SequenceModel
 from playground.tasks import TASK_SPECS, TASKS
 from playground.tasks.memory import AddingTask, CopyTask, TemporalOrderTask
+
+LONG_MEMORY_TASKS = ("adding", "temporal-order", "copy")
 
 
 def build(name: str, seq_len: int = 30, **task) -> tasks.Task:
@@ -25,6 +27,7 @@ def first_batch(task, batch_size: int, seq_len: int, seed: int = 0) -> dict:
 
 def test_registered_with_their_headline_metrics():
     assert set(LONG_MEMORY_TASKS) <= set(TASKS)
+    assert all(TASK_SPECS[name].generates_sequences for name in LONG_MEMORY_TASKS)
     assert TASKS["adding"].headline_metric == "mse" and not TASK_SPECS["adding"].metric("mse").higher_is_better
     for name in ("temporal-order", "copy"):
         assert TASKS[name].headline_metric == "accuracy" and TASK_SPECS[name].metric("accuracy").higher_is_better
