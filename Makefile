@@ -3,11 +3,12 @@
 #               HOST=0.0.0.0 serves the LAN: see "Serving a class on a LAN" in the README)
 #   make app-dev the same with full error details (tracebacks) for development
 #   make test   create .venv, install (and Chromium for the browser test), run every test
+#   make cluster install Ray, for PLAYGROUND_EXECUTOR=ray
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: app app-dev test test-fast bench pretrain clean
+.PHONY: app app-dev test test-fast bench pretrain cluster clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +33,10 @@ test: $(VENV)/.installed
 
 test-fast: $(VENV)/.installed
 	$(BIN)/python -m pytest -q -m "not browser"
+
+# Ray for PLAYGROUND_EXECUTOR=ray (see "Attaching a Ray cluster" in the README)
+cluster: | $(BIN)/python
+	$(BIN)/python -m pip install -q -r requirements.txt -r requirements-cluster.txt
 
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/train_throughput.py

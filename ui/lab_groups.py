@@ -13,7 +13,7 @@ from .context import store
 def groups(kind: str) -> dict[str, list[RunRecord]]:
     """{group: its runs, oldest first} for groups named '<kind>-...', newest group first."""
     found: dict[str, list[RunRecord]] = {}
-    for record in store().list_runs():
+    for record in store().list_runs(group_prefix=f"{kind}-"):
         group = record.config.group or ""
         if group.startswith(f"{kind}-"):
             found.setdefault(group, []).append(record)

@@ -10,7 +10,7 @@ from playground.config import ConfigError
 from playground.models.cells import CELLS
 from playground.tasks import TASK_SPECS
 
-from . import lab_groups
+from . import identity, lab_groups
 from .context import store
 from .plot import plot
 from playground.viz.numbers import readable
@@ -52,7 +52,7 @@ def _start_sweep() -> None:
         s["sweep_error"] = f"Cannot start this sweep: {plain(exc)}"
         return
     s.pop("sweep_error", None)
-    lab.start_group(store(), configs)
+    lab.start_group(store(), configs, owner=identity.current().name)
     s[KEY] = configs[0].group
 
 

@@ -8,7 +8,7 @@ from playground.experiments import lab
 from playground.viz import lab_charts
 from playground.config import CELLS, ConfigError
 
-from . import lab_groups
+from . import identity, lab_groups
 from .context import history, store
 from .layout import chart_columns
 from .plot import plot
@@ -33,7 +33,7 @@ def _start_twins() -> None:
         s["twins_error"] = f"These settings cannot train: {plain(exc)}"
         return
     s.pop("twins_error", None)
-    lab.start_group(store(), configs)
+    lab.start_group(store(), configs, owner=identity.current().name)
     s[KEY] = configs[0].group
 
 

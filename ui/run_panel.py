@@ -9,7 +9,7 @@ import re
 
 import streamlit as st
 
-from playground import options
+from playground import classroom, options
 from playground.config import CLIP_MODES, ConfigError
 from playground.models.cells import CELLS
 from playground.models.echo_state import echo_state_warning
@@ -22,7 +22,7 @@ from playground.viz import charts, label_charts
 from playground.viz.forecast_charts import forecast_figure
 from playground.viz.numbers import readable
 
-from . import try_forecast
+from . import identity, try_forecast
 from .context import history, store
 from .layout import chart_columns
 from .plot import plot
@@ -96,26 +96,47 @@ def draw_run(run_id: str) -> None:
     left, right = st.columns([6, 1], vertical_alignment="center")
     left.subheader(plain(record.name))  # a run's name is the user's text, never markdown
     clip = store().controls(record.id).get("clip")  # a live change of clipping shows in the header too
-    left.caption(f"{plain(settings_line(record, clip))} · run `{record.id}`")
-    if record.live:
+    me = identity.current()
+    mine = classroom.may_manage(me, record.owner)
+    by = f" · started by {plain(classroom.owner_label(record.owner))}" if me.classroom else ""
+    left.caption(f"{plain(settings_line(record, clip))} · run `{record.id}`{by}")
+    if record.live and mine:
         right.button("Stop", icon=":material/stop:", key=f"stop-{run_id}", on_click=_stop, args=(run_id,),
                      width="stretch", help="Stops after the current step and saves a checkpoint: nothing is lost.")
         _clipping_control(record)
+    elif record.live:
+        st.caption(f"You are watching {plain(classroom.owner_label(record.owner))}'s run: only they or the teacher "
+                   "can stop it or change its clipping.")
     else:
         _outcome(record)
     live_section(functools.partial(_live_numbers, run_id), record.live, key=f"numbers-{run_id}")
     live_section(functools.partial(_live_charts, run_id), record.live, key=f"charts-{run_id}", every=CHART_SECONDS)
     if not record.live:
-        _finished_actions(record)
+        _finished_actions(record, mine)
 
 
 # -- while it trains ---------------------------------------------------------------------------------
+def _allowed(run_id: str) -> bool:
+    """Checked again when a button fires: the page may have been drawn for someone else's session state."""
+    record = store().get_run(run_id)
+    try:
+        classroom.check_may_manage(identity.current(), record.owner if record else "")
+    except ConfigError as exc:
+        st.toast(plain(exc), icon=":material/lock:")
+        return False
+    return True
+
+
 def _stop(run_id: str) -> None:
+    if not _allowed(run_id):
+        return
     jobs.stop(store(), run_id)
     st.toast("Stopping: the run saves a checkpoint at its current step.", icon=":material/stop:")
 
 
 def _apply_clip(run_id: str) -> None:
+    if not _allowed(run_id):
+        return
     mode = st.session_state[f"live_clip-{run_id}"]
     threshold = st.session_state.get(f"live_clip_at-{run_id}", 1.0)
     jobs.set_clipping(store(), run_id, mode, threshold)
@@ -161,7 +182,11 @@ def _live_charts(run_id: str) -> bool:
 def _progress(record: RunRecord, hist) -> None:
     notice = st.container()  # always drawn, so everything below keeps its place from one poll to the next
     if record.status == "queued":
-        notice.info(record.message or "Starting the training process (loading PyTorch takes a few seconds)...", icon=":material/hourglass_top:")
+        position = store().queue_position(record.id)
+        line = (f"Number {position} in the queue: runs take turns by who started them, so one student's "
+                "many runs do not hold up the class." if position else "")
+        notice.info(" ".join(filter(None, [record.message or "Starting the training process (loading PyTorch takes "
+                                           "a few seconds)...", line])), icon=":material/hourglass_top:")
     elapsed = hist.elapsed()
     step, total = record.step, max(record.total_steps, 1)
     text = f"{status_text(record)} · step {step:,} of {total:,} · {duration(elapsed)}"
@@ -357,6 +382,8 @@ def _outcome(record: RunRecord) -> None:
 
 def _delete(run_id: str) -> None:
     """Only a finished run is offered for deletion; jobs.delete refuses one that trains again meanwhile."""
+    if not _allowed(run_id):
+        return
     try:
         jobs.delete(store(), run_id)
     except ConfigError as exc:
@@ -365,7 +392,7 @@ def _delete(run_id: str) -> None:
         st.toast(f"Deleted run {run_id}.", icon=":material/delete:")
 
 
-def _finished_actions(record: RunRecord) -> None:
+def _finished_actions(record: RunRecord, mine: bool = True) -> None:
     has_checkpoint = (store().checkpoint_dir(record.id) / checkpoint.META).is_file()
     with st.container(border=True, horizontal=True, vertical_alignment="center", gap="medium"):
         st.page_link("views/gradients.py", label="Gradients deep-dive", icon=":material/insights:",
@@ -384,6 +411,8 @@ def _finished_actions(record: RunRecord) -> None:
                                data=functools.partial(export.checkpoint_zip, store(), record.id),
                                file_name=f"{record.id}.zip", mime="application/zip",
                                help="config.json + model.pt + metrics.csv; load it again on the Try page.")
+        if not mine:
+            return
         with st.popover("Delete", icon=":material/delete:"):  # a popover: one more click, so never by accident
             st.write("Delete this run for good: its metrics, samples and checkpoint?")
             st.button("Delete the run", type="primary", key=f"delete-{record.id}", on_click=_delete,

@@ -8,7 +8,7 @@ from __future__ import annotations
 import streamlit as st
 import torch
 
-from playground import options
+from playground import classroom, options
 from playground.runstore import jobs, runner
 from playground.config import ConfigError, RunConfig, TrainConfig
 from playground.data.errors import DataError
@@ -17,10 +17,11 @@ from playground.options import Setting
 from playground.tasks import TASK_SPECS
 from playground.train import penalties
 
+from . import identity
 from .plain import plain
 from .context import store
 
-PAGE_PARAMETERS = ("run", "runs", "model", "at", "preset")  # the Train page's URL parameters that are not settings
+PAGE_PARAMETERS = ("run", "runs", "model", "at", "preset", "lesson")  # the Train page's URL parameters that are not settings
 # What the form starts from: the library's defaults, except a quicker first run.
 DEFAULTS = RunConfig(train=TrainConfig(steps=500, eval_every=25))
 INIT_HELP = {
@@ -96,24 +97,59 @@ def _form_config() -> RunConfig:
     return cfg
 
 
+def current_lesson() -> classroom.Lesson | None:
+    """The lesson the page was opened with (?lesson=ID), or None."""
+    lesson_id = st.query_params.get("lesson")
+    return classroom.get_lesson(store(), lesson_id) if lesson_id else None
+
+
+def _enforce_lesson(lesson: classroom.Lesson | None) -> None:
+    """Put the lesson's values in the form once, and its locked ones back on every rerun: a student's
+    session (or a doctored URL) cannot change what the teacher locked."""
+    if lesson is None:
+        return
+    if st.session_state.get("_lesson_applied") != lesson.id:
+        st.session_state["_lesson_applied"] = lesson.id
+        apply_values(lesson.values)
+    apply_values({key: lesson.values[key] for key in lesson.locked if key in lesson.values})
+    for key in lesson.locked:
+        if key in st.query_params:
+            del st.query_params[key]
+
+
 def config_from_form() -> RunConfig:
-    """The RunConfig the widgets describe; settings that do not apply to its task and cell are not recorded."""
-    cfg = options.reset_unused(_form_config())
+    """The RunConfig the widgets describe; settings that do not apply to its task and cell are not recorded.
+    A lesson's locked settings are the lesson's, whatever the widgets hold."""
+    lesson = current_lesson()
+    cfg = _form_config()
+    if lesson is not None:
+        for key in lesson.locked:
+            if key in options.BY_KEY and key in lesson.values:
+                options.BY_KEY[key].set(cfg, lesson.values[key])
+    cfg = options.reset_unused(cfg)
     cfg.name = (st.session_state.get("run_name") or "").strip()
     return cfg.validate()
 
 
 def start(cfg: RunConfig) -> str | None:
     """Validate and start a run; on bad settings, leave the message for the page and return None."""
+    me = identity.current()
     try:
+        if me.classroom and not me.name:
+            raise ConfigError("type your name in the box on the left first: it marks the runs you start")
+        classroom.check_cap(store(), me)
         runner.prepare(cfg)  # fail now, with the data's own message, not a second later in the child
         cap = runner.max_parallel_runs()  # a bad PLAYGROUND_MAX_RUNS is said here, not by a failed run
+        executor = jobs.executor_name()  # a bad PLAYGROUND_EXECUTOR likewise
     except (ConfigError, DataError) as exc:
         st.session_state["train_error"] = str(exc)
         return None
     st.session_state.pop("train_error", None)
     busy = len(store().list_runs(("running", "queued")))
-    run_id = jobs.start(store(), cfg)
+    lesson = current_lesson()
+    run_id = jobs.start(store(), cfg, owner=me.name, lesson=lesson.id if lesson else "")
+    if executor != "local":
+        busy = 0  # the cluster's scheduler says when it starts
     if busy >= cap:
         st.toast(f"Queued: {busy} runs are already training or waiting; this one starts when a slot frees up.", icon=":material/hourglass_top:")
     st.session_state["run"] = run_id  # the watched-run picker, bound to ?run=
@@ -162,11 +198,14 @@ def _choices(s: Setting, cfg: RunConfig) -> list:
     return values
 
 
-def _widget(s: Setting, cfg: RunConfig) -> None:
-    """One setting's widget; its key is also its URL parameter."""
+def _widget(s: Setting, cfg: RunConfig, locked: bool = False) -> None:
+    """One setting's widget; its key is also its URL parameter. A lesson's locked setting is greyed out."""
     key, label, default = s.url_key, options.label_for(s, cfg.task.name), s.get(DEFAULTS)
     tip = s.help or s.comment or None
-    common = {"key": key, "bind": "query-params", "help": tip}
+    if locked:
+        tip = "Locked by the lesson. " + (tip or "")
+    # a locked widget is not bound to the URL: a doctored link must not show (or send) another value
+    common = {"key": key, "help": tip, "disabled": locked, **({} if locked else {"bind": "query-params"})}
     if s.widget in ("select", "segmented", "radio", "select_slider"):
         values = _choices(s, cfg)
         if not values:
@@ -265,11 +304,18 @@ def draw_form() -> None:
     _migrate_link()
     _link_wins()
     settings_from_watched_run()
+    lesson = current_lesson()
+    _enforce_lesson(lesson)
+    locked = set(lesson.locked) if lesson else set()
     sidebar.button(":material/play_arrow: Start training", type="primary", on_click=start_from_form, width="stretch", key="start")
     if st.session_state.get("train_error"):
         sidebar.error(plain(st.session_state["train_error"]), icon=":material/warning:")
-    sidebar.selectbox("Start from a preset", list(PRESETS), index=None, key="preset", on_change=_apply_preset,
-                      placeholder="Pick an experiment...", help="Fills in the settings below; nothing starts until you press Start.")
+    if lesson is not None:
+        sidebar.info(f"Lesson: **{plain(lesson.title)}**" + (f" · the teacher locked {len(locked)} settings (greyed out)"
+                                                             if locked else ""), icon=":material/school:")
+    else:
+        sidebar.selectbox("Start from a preset", list(PRESETS), index=None, key="preset", on_change=_apply_preset,
+                          placeholder="Pick an experiment...", help="Fills in the settings below; nothing starts until you press Start.")
     cfg = _form_config()  # the widgets' values as this rerun starts; kept up to date as each is drawn
     for group in options.GROUPS:
         rows = [s for s in options.SETTINGS if s.group == group and s.widget]
@@ -283,13 +329,14 @@ def draw_form() -> None:
                     continue
                 if s.path == "task.name":
                     names = list(TASK_SPECS)
-                    st.selectbox(s.label, names, key="task", bind="query-params", on_change=_task_changed,
+                    st.selectbox(s.label, names, key="task", on_change=_task_changed, disabled="task" in locked,
+                                 **({} if "task" in locked else {"bind": "query-params"}),
                                  **_index("task", names, DEFAULTS.task.name),
                                  help="; ".join(f"{name}: {spec.title}" for name, spec in TASK_SPECS.items()))
                     task = st.session_state.get("task", DEFAULTS.task.name)
                     st.caption(TASK_SPECS[task].title if task in TASK_SPECS else "")
                 else:
-                    _widget(s, cfg)
+                    _widget(s, cfg, locked=s.url_key in locked)
                 if st.session_state.get(s.url_key) is not None:
                     s.set(cfg, st.session_state[s.url_key])
                 if s.path == "model.init":
@@ -303,3 +350,44 @@ def draw_form() -> None:
             if group == "Training":
                 st.text_input("Run name (optional)", key="run_name", placeholder="derived from the settings")
     _remember_url()
+    if identity.current().teacher:
+        _lesson_maker(sidebar, cfg)
+
+
+def _save_lesson() -> None:
+    try:
+        values = config_values(config_from_form())
+        lesson = classroom.create_lesson(store(), st.session_state.get("lesson_title", ""), values,
+                                         list(st.session_state.get("lesson_locked") or []),
+                                         owner=identity.current().name)
+    except ConfigError as exc:
+        st.session_state["lesson_message"] = ("error", str(exc))
+        return
+    st.session_state["lesson_message"] = ("success", lesson.id)
+
+
+def lesson_link(lesson_id: str) -> str:
+    """The address students open: this server's Train page with ?lesson=ID."""
+    try:
+        base = (st.context.url or "").split("?")[0].rsplit("/", 1)[0]
+    except Exception:  # noqa: BLE001 - no browser (AppTest)
+        base = ""
+    return f"{base}/train?lesson={lesson_id}"
+
+
+def _lesson_maker(sidebar, cfg: RunConfig) -> None:
+    """Teacher mode: save the form as a lesson, choosing which settings students cannot change."""
+    with sidebar.expander("Teacher: save as a lesson", icon=":material/school:"):
+        keys = [s.url_key for s in options.SETTINGS if s.widget and options.applies(s, cfg)]
+        labels = {s.url_key: options.label_for(s, cfg.task.name) for s in options.SETTINGS if s.widget}
+        labels["task"] = "Task"
+        st.text_input("Lesson title", key="lesson_title", placeholder="Vanishing gradients, part 1")
+        st.multiselect("Locked settings (students cannot change them)", keys, key="lesson_locked",
+                       format_func=lambda key: labels.get(key, key))
+        st.button("Save the lesson", key="lesson_save", on_click=_save_lesson)
+        message = st.session_state.get("lesson_message")
+        if message and message[0] == "error":
+            st.error(plain(message[1]), icon=":material/warning:")
+        elif message:
+            st.success("Saved. Share this link with the class:", icon=":material/link:")
+            st.code(lesson_link(message[1]), language=None)

@@ -13,7 +13,9 @@ from playground.data.errors import DataError
 from playground.data.text import DEFAULT_MAX_BYTES
 from playground.data.uploads import (MIN_CHARACTERS, dataset_choices, dataset_version, delete_upload, load_dataset,
                                      save_upload)
-from ui import data_labelled, data_sequence_tasks, data_series, url_state
+from playground import classroom
+from ui import data_labelled, data_sequence_tasks, data_series, identity, url_state
+from ui.context import store
 from ui.uploads import save_new_uploads
 from ui.plain import plain
 
@@ -26,6 +28,7 @@ st.markdown("A character-level model reads text one character at a time and lear
 
 def save_text(file) -> str:
     saved = save_upload(file.getvalue(), file.name)
+    store().set_owner("dataset", saved.name, identity.current().name)  # only they (or the teacher) may delete it
     st.session_state["data_view"] = saved.name  # show it below
     if saved.existing:
         return (f"**{plain(file.name)}** holds the same text as dataset `{saved.name}`, which is already saved: "
@@ -56,7 +59,13 @@ def task_facts(task: str, name: str, version: float) -> dict:
 
 
 def delete_dataset(name: str) -> None:
+    try:
+        classroom.check_may_manage(identity.current(), store().owner_of("dataset", name), "this dataset")
+    except classroom.NotYoursError as exc:
+        st.session_state["upload_messages"] = [("error", plain(str(exc)))]
+        return
     delete_upload(name)
+    store().forget_owner("dataset", name)
     st.session_state.pop("data_view", None)
     st.session_state["upload_messages"] = [("success", f"Deleted dataset `{name}`.")]
 
@@ -137,7 +146,7 @@ for spec in word_tasks:  # the same text read as words (next-word prediction): h
     columns[3].metric("Out of vocabulary", f"{words['out_of_vocabulary']:.1%}",
                       help="The share of held-out words outside the vocabulary: the model reads and predicts them as <unk>.")
 
-if dataset["source"] == "uploaded":
+if dataset["source"] == "uploaded" and classroom.may_manage(identity.current(), store().owner_of("dataset", name)):
     with st.popover(":material/delete: Delete this dataset"):
         st.write(f"Delete `{name}` for good? Runs trained on it keep their checkpoints, but cannot train again.")
         st.button("Delete", type="primary", on_click=delete_dataset, args=(name,))

@@ -8,6 +8,7 @@ from playground.config import ConfigError, RunConfig
 from playground.models.cells import CELLS
 from playground.runstore import jobs, pretrained, runner
 from playground.tasks import TASK_SPECS
+from ui import identity
 from ui.context import store
 from ui.polling import live_section
 from ui.runs import run_label, status_text
@@ -39,7 +40,7 @@ EXPERIMENTS = [
 
 def start_pretrained_recipe() -> None:
     cfg = pretrained.RECIPES["char-tiny"]
-    st.session_state["home_started"] = jobs.start(store(), cfg)
+    st.session_state["home_started"] = jobs.start(store(), cfg, owner=identity.current().name)
 
 
 def start_task(task: str) -> None:

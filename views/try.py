@@ -7,7 +7,8 @@ from playground.runstore.checkpoint import CheckpointError
 from playground.data.errors import DataError
 from playground.runstore.export import import_checkpoint
 from playground.tasks import TASK_SPECS
-from ui import model_source, try_views, url_state
+from ui import identity, model_source, try_views, url_state
+from ui.context import store
 from ui.sample_view import legend_html, probability_html
 from ui.plain import plain
 
@@ -30,6 +31,7 @@ def import_upload() -> None:
     except CheckpointError as exc:
         st.session_state["import_message"] = ("error", plain(exc))
     else:
+        store().set_owner("checkpoint", name, identity.current().name)
         st.session_state["import_message"] = ("success", f"Imported **{plain(file.name)}** as `{name}`.")
         st.session_state["model"] = f"imported:{name}"
 

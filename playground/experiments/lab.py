@@ -39,12 +39,12 @@ def new_group(kind: str) -> str:
 
 def runs_in_group(store: RunStore, group: str) -> list[RunRecord]:
     """The runs that share `group`, oldest first."""
-    return sorted((r for r in store.list_runs() if r.config.group == group), key=lambda r: r.created)
+    return sorted((r for r in store.list_runs(group_prefix=group) if r.config.group == group), key=lambda r: r.created)
 
 
-def start_group(store: RunStore, configs: list[RunConfig]) -> list[str]:
+def start_group(store: RunStore, configs: list[RunConfig], owner: str = "") -> list[str]:
     """Start every config as a background job (they queue beyond the parallel-run cap); returns the run ids."""
-    return [jobs.start(store, cfg) for cfg in configs]
+    return [jobs.start(store, cfg, owner=owner) for cfg in configs]
 
 
 def run_in_process(store: RunStore, configs: list[RunConfig], callbacks_for=lambda cfg: []) -> list[str]:

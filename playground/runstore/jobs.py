@@ -10,7 +10,7 @@ import sys
 import threading
 import time
 
-from ..config import RunConfig
+from ..config import ConfigError, RunConfig
 from ..paths import PROJECT_ROOT
 from .processes import alive
 from .store import LIVE, DamagedRunError, RunStore
@@ -29,9 +29,27 @@ _children: list[subprocess.Popen] = []  # started processes, waited for once the
 _lock = threading.Lock()  # Streamlit runs each session's script in its own thread
 
 
-def start(store: RunStore, cfg: RunConfig) -> str:
-    """Record the run (status queued) and start its training process; returns the run id."""
-    run_id = store.create_run(cfg)
+EXECUTOR_ENV = "PLAYGROUND_EXECUTOR"  # local (child processes, the default) | ray (runstore/ray_executor.py)
+EXECUTORS = ("local", "ray")
+
+
+def executor_name() -> str:
+    name = os.environ.get(EXECUTOR_ENV, "").strip().lower() or "local"
+    if name not in EXECUTORS:
+        raise ConfigError(f"{EXECUTOR_ENV} must be one of {', '.join(EXECUTORS)} (got {name!r})")
+    return name
+
+
+def start(store: RunStore, cfg: RunConfig, owner: str = "", lesson: str = "") -> str:
+    """Record the run (status queued) and start it on the executor PLAYGROUND_EXECUTOR names: a child
+    process here (local), or a Ray task on a cluster (ray). Returns the run id."""
+    executor = executor_name()
+    run_id = store.create_run(cfg, owner=owner, lesson=lesson, executor=executor)
+    if executor == "ray":
+        from . import ray_executor  # Ray is an optional dependency: imported only when asked for
+
+        ray_executor.submit(store, run_id)
+        return run_id
     with _lock:
         _reap_children()
         process = _hand_to_spare(store, run_id) or _spawn(store, ["-m", "playground", "train", "--run", run_id, "--quiet"],
@@ -115,10 +133,12 @@ def _reap_children() -> None:
 
 
 def stop(store: RunStore, run_id: str) -> None:
-    """Ask a run to stop: a flag in the store (seen within a second) and SIGTERM to its process."""
+    """Ask a run to stop: a flag in the store (seen within a second) and, once it trains, SIGTERM to its process.
+    A queued run only gets the flag: its process may still be starting, before it handles SIGTERM (which
+    would kill it, and the run would read as failed)."""
     store.set_control(run_id, "stop", True)
     record = store.get_run(run_id)
-    if record and record.pid and record.live and alive(record.pid):
+    if record and record.executor == "local" and record.pid and record.status == "running" and alive(record.pid):
         try:
             os.kill(record.pid, signal.SIGTERM)
         except OSError:
@@ -153,6 +173,8 @@ def reap(store: RunStore) -> list[str]:
         _reap_children()  # wait for finished children: no zombies under a long-lived server
     lost = []
     for record in store.list_runs(LIVE):
+        if record.executor != "local":  # a Ray run's process is on a worker: ray_executor watches it
+            continue
         if record.pid and not alive(record.pid):
             store.update_run(record.id, status="failed",
                              message="the training process ended unexpectedly; see log.txt in its checkpoint folder")

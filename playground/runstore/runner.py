@@ -98,6 +98,7 @@ class StoreRecorder(Callback):
 
     def on_end(self, trainer, result: TrainResult):
         self.flush(result.steps)
+        self.store.compact_metrics(self.run_id)  # a finished run's flushes as a few full blocks
         summary = {**self.store.get_run(self.run_id).summary, **summarize(result, self.history, self.last_eval)}
         self.store.update_run(self.run_id, status=result.status, message=result.message, step=result.steps,
                               summary=summary)
@@ -136,9 +137,10 @@ def prepare(cfg: RunConfig):
 
 
 def execute(store: RunStore, run_id: str, callbacks: list[Callback] = (), stop: threading.Event | None = None,
-            handle_signals: bool = True) -> TrainResult | None:
+            handle_signals: bool = True, recorder_class: type[StoreRecorder] = StoreRecorder) -> TrainResult | None:
     """Train the stored run `run_id`. SIGTERM / Ctrl-C stop it cleanly with status `stopped`.
-    Returns None when the run never started (stopped in the queue, or a bad setting or dataset)."""
+    Returns None when the run never started (stopped in the queue, or a bad setting or dataset).
+    `store` may be a stand-in with the same methods (a Ray worker's, ray_executor.py)."""
     stop = stop or threading.Event()
     if handle_signals and threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -164,7 +166,7 @@ def execute(store: RunStore, run_id: str, callbacks: list[Callback] = (), stop: 
         store.update_run(run_id, status="failed", message=str(exc))
         store.add_event(run_id, 0, "failed", str(exc))
         return None
-    recorder = StoreRecorder(store, run_id, cfg, task, stop)
+    recorder = recorder_class(store, run_id, cfg, task, stop)
     try:
         return Trainer(cfg.train, device).fit(model, task, [recorder, *callbacks], should_stop=stop.is_set)
     except Exception as exc:
@@ -203,6 +205,10 @@ def wait_for_slot(store: RunStore, run_id: str, stop: threading.Event) -> bool:
             said = True
         if stop.is_set() or store.controls(run_id).get("stop"):
             return False
-        jobs.reap(store)  # a run whose process was killed must not hold its slot forever
+        # a run whose process was killed must not hold its slot forever (a Ray worker's store reaps on the server)
+        if hasattr(store, "reap"):
+            store.reap()
+        else:
+            jobs.reap(store)
         stop.wait(POLL_SECONDS)
     return not stop.is_set()

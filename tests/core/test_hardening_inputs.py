@@ -190,7 +190,7 @@ def test_deleting_a_training_run_is_refused_or_stops_it_first(job_store, subproc
     assert store.get_run(run_id) is None and not store.checkpoint_dir(run_id).exists()
     time.sleep(1.5)  # a process still running would keep writing rows for the deleted run
     with sqlite3.connect(store.path) as db:
-        assert db.execute("SELECT COUNT(*) FROM metrics WHERE run_id = ?", (run_id,)).fetchone()[0] == 0
+        assert db.execute("SELECT COUNT(*) FROM metric_blocks WHERE run_id = ?", (run_id,)).fetchone()[0] == 0
 
 
 def test_runs_delete_asks_first(store, monkeypatch, capsys, tiny_config):
