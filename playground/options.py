@@ -173,6 +173,23 @@ def applying(cfg: RunConfig) -> list[Setting]:
     return [s for s in SETTINGS if applies(s, cfg)]
 
 
+def resolve_task(cfg: RunConfig) -> RunConfig:
+    """Apply the task's `becomes`: a setting whose value makes the run another task (char with
+    tokenization=word is next-word prediction, the words task)."""
+    spec = TASK_SPECS.get(cfg.task.name)
+    for path, value, task in (spec.becomes if spec else ()):
+        if setting(path).get(cfg) == value:
+            cfg.task.name = task
+            setting(path).set(cfg, setting(path).default)
+            break
+    return cfg
+
+
+def consumed_by(path: str, task: str) -> bool:
+    """Whether `path` is a setting some task's `becomes` turned into `task` (so it was used, not ignored)."""
+    return any(p == path and target == task for spec in TASK_SPECS.values() for p, _, target in spec.becomes)
+
+
 def reset_unused(cfg: RunConfig) -> RunConfig:
     """Put every setting that does not apply back to its default, so a run records no stray values
     (a leak rate left over from an ESN on an LSTM run, say); an option pack none of whose settings

@@ -126,7 +126,7 @@ def config_from_form() -> RunConfig:
         for key in lesson.locked:
             if key in options.BY_KEY and key in lesson.values:
                 options.BY_KEY[key].set(cfg, lesson.values[key])
-    cfg = options.reset_unused(cfg)
+    cfg = options.reset_unused(options.resolve_task(cfg))  # char with word tokens is the words task
     cfg.name = (st.session_state.get("run_name") or "").strip()
     return cfg.validate()
 

@@ -27,7 +27,9 @@ SPEC = TaskSpec(
     headline="bits_per_char",
     settings={"task.dataset": "Dataset", "train.seq_len": "Truncated-BPTT window (characters)", "task.data_path": "Text file", "task.max_upload_bytes": "Largest file accepted (bytes)",
               "task.val_fraction": "Held-out share of the text", "task.max_chars": "Keep only the first N characters",
-              "train.sample_length": "Sample length (characters)", "train.sample_temperature": "Sample temperature"},
+              "train.sample_length": "Sample length (characters)", "train.sample_temperature": "Sample temperature",
+              "task.tokenization": "Tokens (word: next-word prediction)"},
+    becomes=(("task.tokenization", "word", "words"),),  # word tokens: the words task, scored by perplexity per word
     datasets=dataset_choices, default_dataset="tiny", race_entrants=(("rnn-tanh", "none", False), ("lstm", "none", False),
                                                                    ("gru", "none", False)),
     sample_heading="What the model writes at step {step}", sample_caption="sampled at temperature {temperature}",

@@ -78,6 +78,9 @@ class TaskSpec:
     # so the lab's memory sweeps and gradient-flow probes can use it
     generates_sequences: bool = False
     data_label: Callable[[Any], str] = lambda cfg: f":{cfg.task.dataset}"  # how a run's label names its data
+    # (setting path, value, task): that setting at that value makes the run that other task, which shares this
+    # one's data and settings (char with word tokens is the words task); the setting then returns to its default
+    becomes: tuple[tuple[str, Any, str], ...] = ()
     options: tuple[Setting, ...] = ()  # the settings rows of its own option pack (config.register_options)
 
     def metric(self, name: str) -> MetricSpec | None:
