@@ -31,12 +31,12 @@ def confusion_figure(classes: Sequence[str], counts: Sequence[Sequence[int]], ti
               for j in range(len(labels))] for i in range(len(labels))]
     trace = go.Heatmap(x=labels, y=labels, z=shares, zmin=0, zmax=1, colorscale="Blues", text=text,
                        texttemplate="%{text}", customdata=hover, hovertemplate="%{customdata}<extra></extra>",
-                       colorbar={"title": {"text": "share of the row", "side": "right"}, "thickness": 12,
-                                 "tickformat": ".0%"}, xgap=1, ygap=1)
+                       showscale=False, xgap=1, ygap=1)  # the counts are written in; a colour bar would crowd 900 px
     size = max(300, 110 + 34 * len(labels))
     return go.Figure(data=[trace], layout=_layout(
         title, size, uirevision=revision or title,
-        xaxis={**AXIS, "showgrid": False, "title": {"text": "predicted"}, "type": "category", "side": "bottom"},
+        xaxis={**AXIS, "showgrid": False, "title": {"text": "predicted"}, "type": "category", "side": "bottom",
+               "tickmode": "array", "tickvals": labels, "ticktext": labels},
         yaxis={**AXIS, "showgrid": False, "title": {"text": "true"}, "type": "category", "autorange": "reversed"}))
 
 
