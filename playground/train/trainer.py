@@ -164,6 +164,7 @@ class Trainer:
                     background.submit(step)
                 finished = background.finished()
                 if finished and self._report_steps(scalars, result, callbacks):  # steps come before evaluations
+                    self._take_evaluations(self._before_divergence(finished, result), result, callbacks)
                     break
             else:
                 finished = [self.evaluate(task, probe, step)] if due else []
@@ -174,7 +175,7 @@ class Trainer:
                     cb.on_checkpoint(self, step)
 
         if background is not None:  # evaluations still running: their records belong to this run
-            self._take_evaluations(background.close(), result, callbacks)
+            self._take_evaluations(self._before_divergence(background.close(), result), result, callbacks)
         model.core.record_gates(False)
         if result.status == "stopped" and result.steps:
             for cb in callbacks:
@@ -226,6 +227,12 @@ class Trainer:
                                   "training diverged. Clip the gradients or lower the learning rate.")
                 self.step = record["step"]
         return result.status == "diverged"
+
+    @staticmethod
+    def _before_divergence(records: list[dict], result: TrainResult) -> list[dict]:
+        """The evaluations a run keeps: all of them, or on a diverged run those of the steps up to the divergence
+        (a later one saw the weights it spoilt, like the steps after it, which are dropped too)."""
+        return [r for r in records if result.status != "diverged" or r["step"] <= result.steps]
 
     def _take_evaluations(self, records: list[dict], result: TrainResult, callbacks: list[Callback]) -> bool:
         """Report finished evaluations; True when one of them ends the run (divergence, or solved)."""

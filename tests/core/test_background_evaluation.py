@@ -70,3 +70,26 @@ def test_divergence_found_by_a_background_evaluation_names_its_step(tiny_config)
     last = result.evals[-1] if result.evals else {}
     if last and not math.isfinite(last.get("val_loss", 0.0)):
         assert f"after step {last['step']}" in result.message
+
+
+def test_an_evaluation_that_finishes_while_a_divergence_waits_to_be_read_is_kept(monkeypatch):
+    """The step-1 evaluation finishes after the step that diverged but before that step is read: the run keeps it
+    (its snapshot was of finite weights), as it does when the evaluation finishes sooner."""
+    from playground.config import ModelConfig, RunConfig, TaskConfig, TrainConfig
+    from playground.train import background, trainer
+
+    monkeypatch.setattr(trainer, "READ_SECONDS", 1e9)  # the window is read at step 10 (an evaluation) or 16
+    original = background.BackgroundEvaluations.finished
+
+    def finished(self):
+        if self.trainer.step >= 7:  # by now the run has diverged (step 5), unread
+            self._wait_for_running()
+        return original(self)
+
+    monkeypatch.setattr(background.BackgroundEvaluations, "finished", finished)
+    cfg = RunConfig(task=TaskConfig(dataset="tiny"), model=ModelConfig(arch="rnn-relu", hidden=64, init="identity"),
+                    train=TrainConfig(steps=100, optimizer="sgd", lr=0.03, clip="none", eval_every=10))
+    task, model = runner.prepare(cfg)
+    result = Trainer(cfg.train, "cpu").fit(model, task)
+    assert result.status == "diverged" and result.steps < 7
+    assert [e["step"] for e in result.evals] == [1]
