@@ -23,7 +23,7 @@ def decode_text(raw: bytes, max_bytes: int = DEFAULT_MAX_BYTES, name: str = "the
     if len(raw) > max_bytes:
         raise DataError(f"{name} is {_megabytes(len(raw))}; the limit is {_megabytes(max_bytes)}. Use a smaller excerpt.")
     if b"\x00" in raw:
-        raise DataError(f"{name} looks like a binary file (it contains NUL bytes), not text. Upload a plain .txt file.")
+        raise DataError(f"{name} looks like a binary file (it contains NUL bytes), not text. Upload a plain text file.")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -93,7 +93,7 @@ def test_cli_subprocess_exit_code_and_no_traceback(store, tmp_path, subprocess_e
                           env=subprocess_env, capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [
-        "error: binary.txt looks like a binary file (it contains NUL bytes), not text. Upload a plain .txt file."]
+        "error: binary.txt looks like a binary file (it contains NUL bytes), not text. Upload a plain text file."]
     assert "Traceback" not in proc.stdout + proc.stderr
     _nothing_written(store)
 
