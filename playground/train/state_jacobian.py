@@ -127,7 +127,7 @@ def _measure(core, x: Tensor, state, max_positions: int, seed: int, max_steps: i
             jac = jac.cpu()  # in the model's precision: float32 halves the eigen-solve's time
             if not torch.isfinite(jac).all():
                 continue
-            total = jac.double() if total is None else total + jac.double()
+            total = jac.clone() if total is None else total + jac  # in the model's precision, as the eig below
             radii.append(torch.linalg.eigvals(jac).abs().max().item())
             norms.append(torch.linalg.matrix_norm(jac, ord=2).item())
         result["jacobian_radius"][name] = sum(radii) / len(radii) if radii else math.nan
