@@ -88,14 +88,15 @@ class QualityClock(Callback):
         self.reached: dict | None = None
         self.checks: list[dict] = []
 
-    def on_step(self, trainer, record):
-        if record["step"] % self.every or self.reached:
+    def before_step(self, trainer, step):  # the model as the step before left it (step records come a window late)
+        done = step - 1
+        if done == 0 or done % self.every or self.reached:
             return
         tick = time.perf_counter()
         trained = tick - self.started - self.scoring  # wall clock so far, minus earlier scoring
         metrics = self.task.evaluate(trainer.model, 100, 0)
         self.scoring += time.perf_counter() - tick
-        check = {"step": record["step"], "train_seconds": round(trained, 1),
+        check = {"step": done, "train_seconds": round(trained, 1),
                  "exact_match": metrics["exact_match"], "colour_attention": metrics["colour_attention"]}
         self.checks.append(check)
         print(f"  step {check['step']:5}: {check['train_seconds']:7.1f} s training, exact {check['exact_match']:.3f}, "

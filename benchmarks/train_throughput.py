@@ -100,7 +100,7 @@ def bare_tokens_per_s(cfg: RunConfig, task) -> float:
         loss.backward()
         nn.utils.clip_grad_norm_(model.parameters(), t.clip_threshold)
         optimizer.step()
-        loss.item()
+        loss.item()  # read every step, as a hand-written loop that logs its loss does (on a GPU: a sync per step)
     return t.steps * t.batch_size * t.seq_len / (time.perf_counter() - started)
 
 
@@ -149,6 +149,12 @@ def min_char_rnn_tokens_per_s(text: str, steps: int, hidden: int = 100, seq_len:
     return steps * seq_len / (time.perf_counter() - started)
 
 
+def synchronize(model: nn.Module) -> None:
+    device = next(model.parameters()).device
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
 def evaluation_costs(cfg: RunConfig, task, repeats: int = 5) -> dict[str, float]:
     """Milliseconds of one training step and of each part of one evaluation, on the benchmark's model."""
     from playground.train import diagnostics
@@ -182,9 +188,11 @@ def evaluation_costs(cfg: RunConfig, task, repeats: int = 5) -> dict[str, float]
     costs = {}
     for name, part in parts.items():
         part()
+        synchronize(model)
         started = time.perf_counter()
         for _ in range(repeats):
             part()
+        synchronize(model)  # on a GPU: until its kernels have run, not only been queued
         costs[name] = (time.perf_counter() - started) / repeats * 1000
     return costs
 

@@ -262,6 +262,8 @@ class TrainConfig(SamplingOptions, DecodingOptions, _HoldsPacks):
     optimizer: str = "adam"  # adam | sgd (with momentum) | rmsprop
     momentum: float = 0.9  # momentum for sgd
     weight_decay: float = 0.0  # L2 penalty added by the optimiser
+    recurrent_l2: float = 0.0  # weight of an L2 penalty on the recurrent weights W_hh only (apart from weight_decay)
+    omega: float = 0.0  # weight of Pascanu et al.'s (2013) vanishing-gradient regulariser Omega (scratch backend)
     clip: str = "norm"  # gradient clipping: none | norm (global norm) | value (element-wise clamp)
     clip_threshold: float = 1.0  # max global norm (clip="norm") or max |gradient| (clip="value")
     seed: int = 0  # seeds weights, batches and sampling: same seed + same device = same losses
@@ -294,6 +296,7 @@ class TrainConfig(SamplingOptions, DecodingOptions, _HoldsPacks):
             raise ConfigError("sample_temperature must be positive")
         _numbers(self, {"steps": (1, 10**8), "batch_size": (1, 100_000), "seq_len": (1, 100_000), "lr": (0.0, 1e6),
                         "momentum": (0.0, 1.0), "weight_decay": (0.0, 10.0), "clip_threshold": (0.0, 1e9),
+                        "recurrent_l2": (0.0, 100.0), "omega": (0.0, 100.0),
                         "beam": (1, 100), "seed": (0, 2**63 - 1), "eval_every": (1, 10**8), "eval_batches": (1, 10_000),
                         "sample_length": (0, 100_000), "sample_temperature": (0.0, 100.0),
                         "checkpoint_every": (1, 10**9)})  # 10**9: "only at the end", as the shipped recipes say

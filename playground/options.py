@@ -102,6 +102,13 @@ _SHARED_SETTINGS: tuple[Setting, ...] = (
     Setting("train.stop_when_solved", label="Stop when solved", widget="toggle"),
     Setting("train.seed", label="Seed", widget="number", low=0, high=2**31 - 1, step=1),
     Setting("train.device", label="Device", widget="select", choices=DEVICES),
+    # -- penalties against exploding and vanishing gradients (train/penalties.py)
+    Setting("train.recurrent_l2", label="Recurrent L2 weight (W_hh only)", widget="number", low=0.0, high=100.0,
+            step=1e-4, group="Penalties", by_gradient=True),
+    Setting("train.omega", label="Omega weight (Pascanu et al. 2013)", widget="number", low=0.0, high=100.0, step=0.1,
+            group="Penalties", by_gradient=True,
+            help="Asks every step's Jacobian to keep the norm of the gradient flowing back through it: a remedy "
+                 "for vanishing gradients. Needs the scratch backend (the fused kernels hide each step's state)."),
     # -- clipping
     Setting("train.clip", label="Clip", widget="segmented", choices=CLIP_MODES, group="Gradient clipping",
             by_gradient=True),
@@ -164,6 +171,23 @@ def applies(s: Setting, cfg: RunConfig) -> bool:
 
 def applying(cfg: RunConfig) -> list[Setting]:
     return [s for s in SETTINGS if applies(s, cfg)]
+
+
+def resolve_task(cfg: RunConfig) -> RunConfig:
+    """Apply the task's `becomes`: a setting whose value makes the run another task (char with
+    tokenization=word is next-word prediction, the words task)."""
+    spec = TASK_SPECS.get(cfg.task.name)
+    for path, value, task in (spec.becomes if spec else ()):
+        if setting(path).get(cfg) == value:
+            cfg.task.name = task
+            setting(path).set(cfg, setting(path).default)
+            break
+    return cfg
+
+
+def consumed_by(path: str, task: str) -> bool:
+    """Whether `path` is a setting some task's `becomes` turned into `task` (so it was used, not ignored)."""
+    return any(p == path and target == task for spec in TASK_SPECS.values() for p, _, target in spec.becomes)
 
 
 def reset_unused(cfg: RunConfig) -> RunConfig:

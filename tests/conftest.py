@@ -40,3 +40,37 @@ def store(tmp_path, monkeypatch):
 
     monkeypatch.setenv("PLAYGROUND_HOME", str(tmp_path / "home"))
     return RunStore()
+
+
+# What reads a tensor's value into Python: on a GPU each of these waits for the kernels queued before it.
+HOST_READS = ("item", "tolist", "numpy", "cpu", "__bool__", "__float__", "__int__", "__index__")
+
+
+class HostReads:
+    """Every read of a tensor's value made by this thread while installed, as (file, line, method); with
+    `device`, only reads of tensors on that device type ("cuda": the ones that force a host sync)."""
+
+    def __init__(self, monkeypatch, device: str | None = None) -> None:
+        import threading
+
+        self.reads: list[tuple[str, int, str]] = []
+        self.thread = threading.current_thread()
+        for name in HOST_READS:
+            monkeypatch.setattr(torch.Tensor, name, self._wrap(getattr(torch.Tensor, name), name, device))
+
+    def _wrap(self, original, name, device):
+        import threading
+
+        def reading(tensor, *args, **kwargs):
+            if threading.current_thread() is self.thread and (device is None or tensor.device.type == device):
+                caller = sys._getframe(1)
+                self.reads.append((caller.f_code.co_filename, caller.f_lineno, name))
+            return original(tensor, *args, **kwargs)
+
+        return reading
+
+
+@pytest.fixture
+def host_reads(monkeypatch):
+    """`host_reads(device=None)`: start recording reads of tensor values (see `HostReads`)."""
+    return lambda device=None: HostReads(monkeypatch, device)

@@ -12,7 +12,6 @@ from playground.data import scenes
 from playground.data.errors import DataError
 from playground.data.pair_files import save_upload
 from playground.data.pairs import GENERATED
-from playground.data.text import DEFAULT_MAX_BYTES
 from playground.tasks.captioning import CaptioningTask
 from playground.tasks.translation import TranslationTask, uploaded_pair_files
 
@@ -55,8 +54,8 @@ def draw_pairs() -> None:
     st.markdown("A translation model reads a source sentence and writes a target one. Upload your own pairs: "
                 "one pair a line, the source then the target, separated by a tab (.tsv) or a comma (.csv). "
                 "Extra columns are ignored; a header line like `source<TAB>target` is skipped.")
-    st.file_uploader("Sentence pairs (.tsv, .csv, .txt)", type=["tsv", "csv", "txt"], accept_multiple_files=True,
-                     key="pair_uploads", on_change=handle_pair_uploads, max_upload_size=DEFAULT_MAX_BYTES // 1_000_000,
+    st.file_uploader("Sentence pairs (.tsv, .csv, .txt or any text file)", accept_multiple_files=True,  # content decides
+                     key="pair_uploads", on_change=handle_pair_uploads,
                      help="Every line is checked on the server; a bad line is named by its number.")
     for kind, message in st.session_state.get("pair_upload_messages", []):
         (st.success if kind == "success" else st.error)(

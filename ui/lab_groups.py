@@ -23,9 +23,17 @@ def groups(kind: str) -> dict[str, list[RunRecord]]:
 
 
 def group_label(records: list[RunRecord], describe) -> str:
+    """No live count here: a picker's labels are drawn once, so "3 training" stayed after the runs finished
+    (each experiment's live section says what is still training)."""
     started = time.strftime("%b %d %H:%M:%S", time.localtime(records[0].created))
-    live = sum(r.live for r in records)
-    return f"{describe(records)} · {started}" + (f" · {live} training" if live else "")
+    return f"{describe(records)} · {started} · {len(records)} runs"
+
+
+def live_note(records: list[RunRecord]) -> str:
+    """'2 of 3 still training' for a group's live section (read from the store at each poll), or ''."""
+    fresh = [store().get_run(r.id) for r in records]
+    live = sum(1 for r in fresh if r is not None and r.live)
+    return f"{live} of {len(records)} still training" if live else ""
 
 
 def pick_group(label: str, found: dict[str, list[RunRecord]], key: str, describe) -> str | None:

@@ -13,6 +13,7 @@ from playground.tasks import TASK_SPECS
 from . import identity, lab_groups
 from .context import store
 from .plot import plot
+from playground.viz.numbers import readable
 from .polling import live_section
 from .plain import plain
 
@@ -98,7 +99,7 @@ def draw_group(group: str) -> bool:
     st.markdown(" · ".join(words))
     st.dataframe(pd.DataFrame([{
         "architecture": c.arch, "T": c.seq_len, "status": c.status, "steps": f"{c.step} / {c.total_steps}",
-        f"held-out {summary.metric}": c.metric, "chance": c.chance, "solved?": "yes" if c.solved else "no",
+        f"held-out {summary.metric}": readable(c.metric), "chance": readable(c.chance), "solved?": "yes" if c.solved else "no",
     } for c in summary.cells]), hide_index=True, key=f"sweep-table-{group}")
     st.caption("Each point is the run's latest evaluation on a fixed held-out set for that T. A run stops at the first "
                "evaluation that passes the threshold, so a solved cell may show fewer steps.")

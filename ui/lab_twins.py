@@ -10,9 +10,11 @@ from playground.config import CELLS, ConfigError
 
 from . import identity, lab_groups
 from .context import history, store
+from .layout import chart_columns
 from .plot import plot
 from .polling import live_section
 from .plain import plain
+from playground.viz.numbers import readable
 
 KEY = "twins_group"
 DEMO = lab.twins_demo_config()
@@ -71,27 +73,28 @@ def _series(summary, record, key: str) -> dict:
 def draw_group(group: str) -> bool:
     records = {r.id: r for r in lab.runs_in_group(store(), group)}
     summaries = lab.summarize_twins(store(), list(records))
+    note = lab_groups.live_note(list(records.values()))
+    if note:  # said here, in the live section, so it changes the moment they finish
+        st.caption(note)
     losses = [_series(s, records[s.run_id], "loss") for s in summaries]
     norms = [_series(s, records[s.run_id], "grad_norm") for s in summaries]
-    left, right = st.columns(2)
+    left, right = chart_columns(key=f"twins-{group}")
     plot(lab_charts.twins_figure(losses, "Training loss", "loss (log)", revision=f"twins-loss-{group}"),
          f"twins-loss-{group}", left)
     plot(lab_charts.twins_figure(norms, "Gradient norm ‖g‖ before clipping", "‖g‖ (log)",
                                  revision=f"twins-norm-{group}"), f"twins-norm-{group}", right)
-    st.dataframe(pd.DataFrame([{
+    st.dataframe(pd.DataFrame([{  # every number as text for reading (readable): no 2.926733287637822e+34, no None
         "twin": s.name, "status": s.status, "steps": s.steps, "clipped steps": s.clipped_steps,
-        "clipped share": s.clipped_fraction, "diverged?": "yes" if s.diverged else "no",
-        "diverged at step": s.diverged_at, "final loss": s.final_loss, "largest ‖g‖": s.max_grad_norm,
-        f"held-out {s.metric}": s.value, "chance": s.chance,
-    } for s in summaries]), hide_index=True, key=f"twins-table-{group}", column_config={
-        "clipped share": st.column_config.NumberColumn(format="percent"),
-        "final loss": st.column_config.NumberColumn(format="%.4g"),
-        "largest ‖g‖": st.column_config.NumberColumn(format="%.3g")})
+        "clipped share": "–" if s.clipped_fraction is None else f"{s.clipped_fraction:.0%}",
+        "diverged at step": readable(s.diverged_at) if s.diverged else "no",
+        "final loss": readable(s.final_loss), "largest ‖g‖": readable(s.max_grad_norm),
+        f"held-out {s.metric}": readable(s.value), "chance": readable(s.chance),
+    } for s in summaries]), hide_index=True, key=f"twins-table-{group}")
     for s in summaries:
         if s.diverged:
             st.warning(f"**{plain(s.name)}** diverged at step {s.diverged_at}: its loss or gradient became infinite or NaN, "
                        f"and training stopped. That is the lesson: one exploding gradient step (largest finite ‖g‖ "
-                       f"{s.max_grad_norm or float('nan'):.3g}) throws the weights where the loss cannot be computed. "
+                       f"{readable(s.max_grad_norm)}) throws the weights where the loss cannot be computed. "
                        f"Compare the clipped twins, which took the same batches.", icon=":material/bolt:")
     if any(s.status == "failed" for s in summaries):
         st.error("A twin failed to train: its log is on the Train page.", icon=":material/error:")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 
 import streamlit as st
 
@@ -17,17 +18,20 @@ from playground.runstore.history import RECENT, recent_train_loss
 from playground.runstore.runner import describe_clip
 from playground.runstore.store import RunRecord
 from playground.runstore.summaries import baseline_loss, chance_verdict, headline_spec, task_of
-from playground.viz import charts
+from playground.viz import charts, label_charts
+from playground.viz.forecast_charts import forecast_figure
+from playground.viz.numbers import readable
 
-from . import identity
+from . import identity, try_forecast
 from .context import history, store
+from .layout import chart_columns
 from .plot import plot
 from .polling import CHART_SECONDS, live_section
 from .runs import status_text
-from .train_form import apply_values, arch_name, config_values, start
+from .train_form import CLIP_NAMES, apply_values, arch_name, config_values, start
 from .plain import plain
 
-CLIP_NAMES = {"none": "off", "norm": "by norm", "value": "by value"}
+PENALTY_NAMES = {"recurrent_l2": "recurrent L2", "omega": "Omega"}
 
 
 def duration(seconds: float | None) -> str:
@@ -40,14 +44,26 @@ def duration(seconds: float | None) -> str:
 
 
 def number(value, digits: int = 3) -> str:
-    """A metric for display: '–' when missing, scientific notation when it has blown up."""
-    if value is None:
-        return "–"
-    return f"{value:.2e}" if abs(value) >= 1e4 else f"{value:.{digits}f}"
+    """A metric for display (`viz.numbers.readable`): '–' when missing, 2.93e+34 when it has blown up."""
+    return readable(value, digits)
 
 
-def settings_line(record: RunRecord) -> str:
-    """The run's settings in one line: only those that apply to its task and cell."""
+DIVERGED_VALUE = re.compile(r"became (\S+) at step (\d+)")
+
+
+def divergence(record: RunRecord) -> tuple[str, int] | None:
+    """(what the value became, the step) for a run that diverged on a training step: the store keeps a
+    non-finite number as a gap, the run's message says what it was."""
+    found = DIVERGED_VALUE.search(record.message or "") if record.status == "diverged" else None
+    if not found:
+        return None
+    value = {"inf": "∞", "-inf": "−∞", "nan": "NaN"}.get(found.group(1).lower(), found.group(1).rstrip(":"))
+    return value, int(found.group(2))
+
+
+def settings_line(record: RunRecord, clip: dict | None = None) -> str:
+    """The run's settings in one line: only those that apply to its task and cell; `clip` ({mode, threshold}):
+    clipping as changed while it trained."""
     cfg = record.config
     m, t = cfg.model, cfg.train
     applies = {s.path for s in options.applying(cfg)}
@@ -58,7 +74,9 @@ def settings_line(record: RunRecord) -> str:
     seq_label = options.label_for(options.setting("train.seq_len"), cfg.task.name)
     parts.append(f"batch {t.batch_size}" + (f" · {seq_label} {t.seq_len}" if "train.seq_len" in applies else ""))
     if "train.clip" in applies:
-        parts.append("clipping " + ("off" if t.clip == "none" else f"{CLIP_NAMES[t.clip]} at {t.clip_threshold:g}"))
+        mode, threshold = (clip["mode"], clip["threshold"]) if clip else (t.clip, t.clip_threshold)
+        parts.append("clipping " + ("off" if mode == "none" else f"{CLIP_NAMES.get(mode, mode)} at {float(threshold):g}")
+                     + (" (changed while training)" if clip and (mode, float(threshold)) != (t.clip, t.clip_threshold) else ""))
     parts.append(f"seed {t.seed}")
     if "task.dataset" in applies:
         parts.append(f"data: {cfg.task.dataset}")
@@ -77,10 +95,11 @@ def draw_run(run_id: str) -> None:
         return
     left, right = st.columns([6, 1], vertical_alignment="center")
     left.subheader(plain(record.name))  # a run's name is the user's text, never markdown
+    clip = store().controls(record.id).get("clip")  # a live change of clipping shows in the header too
     me = identity.current()
     mine = classroom.may_manage(me, record.owner)
     by = f" · started by {plain(classroom.owner_label(record.owner))}" if me.classroom else ""
-    left.caption(f"{plain(settings_line(record))} · run `{record.id}`{by}")
+    left.caption(f"{plain(settings_line(record, clip))} · run `{record.id}`{by}")
     if record.live and mine:
         right.button("Stop", icon=":material/stop:", key=f"stop-{run_id}", on_click=_stop, args=(run_id,),
                      width="stretch", help="Stops after the current step and saves a checkpoint: nothing is lost.")
@@ -131,8 +150,8 @@ def _clipping_control(record: RunRecord) -> None:
     with st.container(border=True):
         mode_col, threshold_col, button_col = st.columns([3, 2, 1], vertical_alignment="bottom")
         mode_key, threshold_key = f"live_clip-{record.id}", f"live_clip_at-{record.id}"
+        # the sidebar's own names (none / norm / value): a bound widget's URL holds its labels, so those stay the values
         mode_col.segmented_control("Change gradient clipping while it trains", CLIP_MODES, key=mode_key, required=True,
-                                   format_func=CLIP_NAMES.get,
                                    **({} if mode_key in st.session_state else {"default": requested["mode"]}))
         threshold_col.number_input("Threshold", min_value=1e-4, max_value=1e6, format="%.4g", step=0.25,
                                    key=threshold_key, disabled=st.session_state.get(mode_key) == "none",
@@ -184,28 +203,37 @@ def _numbers(record: RunRecord, hist) -> None:
     last_step = hist.steps[-1] if hist.steps else {}
     clip = last_step.get("clip", record.config.train.clip)
     clip_now = "off" if clip == "none" else f"{clip} {last_step.get('clip_threshold', record.config.train.clip_threshold):g}"
-    columns = st.columns(6)
-    columns[0].metric("Train loss", number(recent_train_loss(hist.column("loss"))),
-                      help=f"Mean of the last {RECENT} steps, in {loss_unit}.")
-    columns[1].metric("Validation loss", number(hist.last("val_loss", "evals")),
-                      help=f"On held-out data the model never trains on, in {loss_unit}.")
+    # a wrapping row of fixed-width numbers: six across at 1400 px, three a row at 900 px, never cut to "0…"
+    row = st.container(horizontal=True, gap="medium", key=f"headline-{record.id}")
+    width = 150
+    row.metric("Train loss", number(recent_train_loss(hist.column("loss"))), width=width,
+               help=f"Mean of the last {RECENT} steps, in {loss_unit}.")
+    row.metric("Validation loss", number(hist.last("val_loss", "evals")), width=width,
+               help=f"On held-out data the model never trains on, in {loss_unit}.")
     chance = headline.chance_in(hist.evals[-1] if hist.evals else {})
-    columns[2].metric(headline.label.capitalize(), number(hist.last(metric, "evals")),
-                      help=f"The task's headline metric, in {headline.unit} "
-                           f"({'higher' if headline.higher_is_better else 'lower'} is better)."
-                           + (f" A model that learned nothing scores {chance:.3g}." if chance is not None else "")
-                           + (f" Solved at {headline.solved:g}." if headline.solved is not None else ""))
+    row.metric(headline.label.capitalize(), number(hist.last(metric, "evals")), width=width,
+               help=f"The task's headline metric, in {headline.unit} "
+                    f"({'higher' if headline.higher_is_better else 'lower'} is better)."
+                    + (f" A model that learned nothing scores {chance:.3g}." if chance is not None else "")
+                    + (f" Solved at {headline.solved:g}." if headline.solved is not None else ""))
     if _by_gradient(record):
-        columns[3].metric("‖g‖ latest", number(hist.last("grad_norm"), 2), help="Global gradient norm of the latest step, before clipping.")
+        blown = divergence(record)
+        if blown:  # the latest finite norm would hide the one that ended the run
+            row.metric("‖g‖ latest", f"{blown[0]}", delta=f"at step {blown[1]:,}", delta_color="inverse", width=width,
+                       delta_arrow="off", help="The gradient norm of the step where training diverged, before clipping.")
+        else:
+            row.metric("‖g‖ latest", number(hist.last("grad_norm")), width=width,
+                       help="Global gradient norm of the latest step, before clipping.")
         fraction = hist.clipped_fraction()
-        columns[4].metric("Clipped steps", "–" if fraction is None else f"{fraction:.0%}", help=f"Clipping now: {clip_now}.")
+        row.metric("Clipped steps", "–" if fraction is None else f"{fraction:.0%}", width=width,
+                   help=f"Clipping now: {clip_now}.")
     else:
-        columns[3].metric("‖g‖ latest", "n/a", help="Nothing here learns by gradient: the readout is solved in closed form.")
-        columns[4].metric("Clipped steps", "n/a", help="No gradient, so nothing to clip.")
+        row.metric("‖g‖ latest", "n/a", width=width, help="Nothing here learns by gradient: the readout is solved in closed form.")
+        row.metric("Clipped steps", "n/a", width=width, help="No gradient, so nothing to clip.")
     speed = hist.last("tokens_per_s")
     counted = spec.stream_label if spec else "tokens"  # characters, time steps, tokens: what the task reads
-    columns[5].metric(f"{counted.capitalize()} / s", "–" if speed is None else f"{speed:,.0f}",
-                      help=f"{counted.capitalize()} read per second of training, on {record.device or 'its device'}.")
+    row.metric(f"{counted.capitalize()} / s", "–" if speed is None else f"{speed:,.0f}", width=width,
+               help=f"{counted.capitalize()} read per second of training, on {record.device or 'its device'}.")
     warning = echo_state_warning(hist.evals)
     if warning:
         st.warning(warning[0].upper() + warning[1:] + ".", icon=":material/waves:")
@@ -230,6 +258,12 @@ def _charts(record: RunRecord, hist) -> None:
             higher_is_better=headline.higher_is_better, chance=headline.chance_in(last_eval), solved=headline.solved,
             revision=revision), "The task's headline metric on held-out data; at the dashed chance line the model has "
                                 "learned nothing."))
+    confusion = last_eval.get("confusion")
+    if isinstance(confusion, dict) and confusion.get("classes"):  # a task that labels reports how it errs
+        panels.append(("confusion", label_charts.confusion_figure(
+            confusion["classes"], confusion["counts"], title=f"Confusion matrix at step {last_eval['step']:,}",
+            revision=revision), "Held-out examples by true class (rows) and the model's answer (columns); the "
+                                "colour is the share of the row. A perfect model fills the diagonal."))
     if by_gradient:
         panels.append(("grad", charts.grad_norm_figure(
             steps, hist.column("grad_norm"), hist.column("grad_norm_clipped"), hist.clipped(), hist.norm_thresholds(),
@@ -241,17 +275,35 @@ def _charts(record: RunRecord, hist) -> None:
     flow_steps, flows = hist.gradient_flows()
     if by_gradient or flows:
         panels.append(("flow", charts.gradient_flow_heatmap(flow_steps, flows, revision=revision),
-                       "How much the loss at the last time step T depends on each earlier input x_t. Dark at the "
-                       "bottom (early t): the gradient vanishes before it gets there."))
+                       "How much the loss at the last time step T depends on each earlier input x_t, as a multiple "
+                       "of its dependence on x_T, on one scale for every run. Dark toward early t: the gradient "
+                       "vanishes on the way back; yellow there: it grows (explodes); grey: it underflowed to 0."))
+    penalties = hist.penalties()
+    if penalties:
+        panels.append(("penalties", charts.overlay_figure(
+            [{"label": "loss", "x": steps, "y": hist.column("loss")}] +
+            [{"label": PENALTY_NAMES.get(name, name), "x": steps, "y": values} for name, values in penalties.items()],
+            "Penalties beside the loss", "training step", "value before its weight (log)", log_y=True, smoothing=0.6,
+            revision=f"penalties-{revision}"),
+            "What each penalty adds, before its weight: the recurrent L2 is the sum of W_hh squared; Omega is 0 when "
+            "every step keeps the norm of the gradient flowing back through it."))
+    if "forecast" in last_eval:  # a forecaster's held-out tail against the truth and the baselines
+        panels.append(("forecast", forecast_figure(last_eval["forecast"], revision=f"forecast-{revision}"),
+                       "The end of the series is held out (a chronological split: never shuffled). Thick line: this "
+                       "network; dotted: the baselines, fitted on the same training part."))
     jacobian = hist.jacobian_series()
     if jacobian:
         panels.append(("jacobian", charts.layer_readout_figure(jacobian, "The state Jacobian over training", "per step",
                                                                revision=revision), JACOBIAN_CAPTION))
     for start in range(0, len(panels), 2):
-        for column, (name, figure, caption) in zip(st.columns(2), panels[start:start + 2]):
+        for column, (name, figure, caption) in zip(chart_columns(key=f"panels-{start}"), panels[start:start + 2]):
             with column:
                 plot(figure, key=f"{name}-{record.id}")
                 st.caption(caption)
+    if "baselines" in last_eval:
+        scores = {"model": {m: last_eval.get(m) for m in ("rmse", "mae", "mase")}, **last_eval["baselines"]}
+        st.markdown(f"**Held-out scores beside the baselines at step {last_eval.get('step', 0):,}**")
+        try_forecast.draw_scores(scores, key=f"scores-{record.id}")
     if not by_gradient:
         st.caption("This cell learns no weights by gradient (its readout is solved in closed form): there are no "
                    "gradient norms, clipping or per-layer gradients to chart.")

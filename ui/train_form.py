@@ -15,6 +15,7 @@ from playground.data.errors import DataError
 from playground.models.cells import CELLS
 from playground.options import Setting
 from playground.tasks import TASK_SPECS
+from playground.train import penalties
 
 from . import identity
 from .plain import plain
@@ -34,9 +35,11 @@ GROUP_NOTES = {  # a line under a section's title
     "Echo state reservoir": "An echo state network never trains its recurrent weights: only a linear readout is fitted "
                             "(ridge regression), so the reservoir's settings decide how long it remembers.",
     "Gradient clipping": "You can also change clipping while a run trains.",
+    "Penalties": "Added to the loss against exploding (recurrent L2) and vanishing (Omega) gradients; each is "
+                 "recorded per step beside the loss.",
 }
 EXPANDED = {"Task and data": True, "Architecture": True, "Echo state reservoir": True, "Decoder": True,
-            "Training": False, "Gradient clipping": True}
+            "Training": False, "Gradient clipping": True, "Penalties": False}
 
 PRESETS: dict[str, dict] = {
     "A first LSTM on tiny sentences": {},
@@ -50,6 +53,9 @@ PRESETS: dict[str, dict] = {
     "Gate saturation: a GRU from textbook cells": {
         "arch": "gru", "backend": "scratch", "hidden": 64, "seq_len": 32, "steps": 200},
 }
+
+
+CLIP_NAMES = {"none": "off", "norm": "by norm", "value": "by value"}  # in sentences; widgets show the values themselves
 
 
 def arch_name(arch: str) -> str:
@@ -120,7 +126,7 @@ def config_from_form() -> RunConfig:
         for key in lesson.locked:
             if key in options.BY_KEY and key in lesson.values:
                 options.BY_KEY[key].set(cfg, lesson.values[key])
-    cfg = options.reset_unused(cfg)
+    cfg = options.reset_unused(options.resolve_task(cfg))  # char with word tokens is the words task
     cfg.name = (st.session_state.get("run_name") or "").strip()
     return cfg.validate()
 
@@ -246,11 +252,58 @@ def _migrate_link() -> None:
         st.toast(plain(" ".join(notes)), icon=":material/link_off:")  # names from the link are the user's text
 
 
+def _from_url(s: Setting, text: str):
+    """A URL parameter's text as the setting's widget value (None when it does not read as one)."""
+    try:
+        if s.type is bool:
+            return {"true": True, "false": False}.get(text.lower())
+        return s.type(float(text)) if s.type is int else s.type(text)
+    except (TypeError, ValueError):
+        return None
+
+
+def _link_wins() -> None:
+    """A link that arrives with settings (Data's "Train on X", Home's experiments) beats values the session
+    kept from an earlier visit: the address changed since this page last drew, so its values are the user's."""
+    now = {key: st.query_params.get(key) for key in st.query_params if key in options.BY_KEY}
+    seen = st.session_state.get("train_url_seen")
+    if seen is None or now == seen:
+        return
+    for key, text in now.items():
+        if seen.get(key) == text:
+            continue
+        value = _from_url(options.BY_KEY[key], text)
+        if value is not None:
+            st.session_state[key] = value
+
+
+def _remember_url() -> None:
+    st.session_state["train_url_seen"] = {key: st.query_params.get(key) for key in st.query_params
+                                          if key in options.BY_KEY}
+
+
+def settings_from_watched_run() -> None:
+    """Train opened on a run (`?run=ID`, a link or a Watch button) with no settings in the address: the form
+    shows that run's settings, not the defaults beside it. Once per run, so the user's edits stay."""
+    run_id = st.query_params.get("run")
+    if not run_id or st.session_state.get("form_from_run") == run_id:
+        return
+    if any(key in options.BY_KEY for key in st.query_params):
+        return  # the link says the settings itself
+    record = store().get_run(run_id)
+    if record is None:
+        return
+    st.session_state["form_from_run"] = run_id
+    apply_values(config_values(record.config))
+
+
 def draw_form() -> None:
     """The settings, in the sidebar, generated from `options.SETTINGS`: only those that apply to the chosen
     task and cell are shown. Start is on top, so it is always in view."""
     sidebar = st.sidebar
     _migrate_link()
+    _link_wins()
+    settings_from_watched_run()
     lesson = current_lesson()
     _enforce_lesson(lesson)
     locked = set(lesson.locked) if lesson else set()
@@ -288,10 +341,15 @@ def draw_form() -> None:
                     s.set(cfg, st.session_state[s.url_key])
                 if s.path == "model.init":
                     st.caption(INIT_HELP.get(st.session_state.get("init", DEFAULTS.model.init), ""))
+                if s.section == "train" and s.field in penalties.PENALTIES and s.get(cfg):
+                    reason = penalties.applies(cfg.model, s.field)
+                    if reason:  # Start would refuse it: say why here, before anything is started
+                        st.warning(plain(f"{s.label} does not apply: {reason}."), icon=":material/block:")
             if group == "Gradient clipping":
                 st.caption(GROUP_NOTES[group])
             if group == "Training":
                 st.text_input("Run name (optional)", key="run_name", placeholder="derived from the settings")
+    _remember_url()
     if identity.current().teacher:
         _lesson_maker(sidebar, cfg)
 

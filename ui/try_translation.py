@@ -65,6 +65,9 @@ def draw(loaded: Loaded) -> None:
     if not result["finished"]:
         facts.append("stopped at the length limit without an end token")
     st.caption(" · ".join(facts))
+    unlike = loaded.task.unlike_training(text)
+    if unlike:  # confident is not the same as right: say when the input is nothing like the training data
+        st.warning(plain(unlike), icon=":material/help:")
     if result["unknown"]:
         st.warning("The model never saw these tokens in training and reads them as <unk>: "
                    + ", ".join(plain(t) for t in result["unknown"]), icon=":material/help:")

@@ -12,18 +12,21 @@ import streamlit as st
 
 
 def selectbox(label: str, options: list[str], format_func: Callable[[str], str], key: str,
-              default: str | None = None, **kwargs) -> str | None:
-    """A selectbox whose value is `?KEY=VALUE` in the URL (None: no choice, no parameter)."""
+              default: str | None = None, param: str | None = None, **kwargs) -> str | None:
+    """A selectbox whose value is `?PARAM=VALUE` in the URL (None: no choice, no parameter). `param` defaults
+    to `key`; give another when two pages use one URL name for different widgets (Data's and Train's
+    `?dataset=`), so one page's widget state never stands in for the other's."""
+    param = param or key
     if key not in st.session_state:  # first drawn on this page: the URL wins over the default
-        wanted = st.query_params.get(key)
+        wanted = st.query_params.get(param)
         st.session_state[key] = wanted if wanted in options else (default if default in options else None)
     elif st.session_state[key] not in options:
         st.session_state[key] = None
     choice = st.selectbox(label, options, format_func=format_func, key=key, **kwargs)
     if choice is None:
-        st.query_params.pop(key, None)
-    elif st.query_params.get(key) != choice:
-        st.query_params[key] = choice
+        st.query_params.pop(param, None)
+    elif st.query_params.get(param) != choice:
+        st.query_params[param] = choice
     return choice
 
 

@@ -2,11 +2,12 @@
 
 import streamlit as st
 
-from playground.viz import charts
-from playground.runstore.summaries import compare_frame, extra_metrics, headline_metric, task_of
+from playground.viz import charts, label_charts
+from playground.runstore.summaries import baseline_ranking, compare_frame, extra_metrics, headline_metric, task_of
 from ui.context import history, store
 from ui.polling import live_section
 from ui.race import draw_race_form
+from ui.layout import chart_columns
 from ui.plot import plot
 from ui.run_panel import duration
 from ui.runs import pick_runs, recent_runs, short_label, status_text
@@ -24,12 +25,15 @@ smoothing = st.slider("Smoothing of training curves", 0.0, 0.99, 0.8, step=0.01,
                       help="An exponential moving average, as in TensorBoard; the faint lines are the raw values.")
 
 
+COLORS = charts.colors_for(chosen)  # one colour per run on every chart of the page
+
+
 def curves(records, histories, x: str, y: str, source: str = "steps") -> list[dict]:
     out = []
     for run_id, record in records.items():
         h = histories[run_id]
         xs = h.column("time") if x == "time" else h.step_numbers(source)
-        out.append({"label": short_label(record), "x": xs, "y": h.column(y, source)})
+        out.append({"label": short_label(record), "x": xs, "y": h.column(y, source), "color": COLORS[run_id]})
     return out
 
 
@@ -38,7 +42,7 @@ def flow_curves(records, histories) -> list[dict]:
     for run_id, record in records.items():
         steps, flows = histories[run_id].gradient_flows()
         if steps:
-            out.append({"label": f"{short_label(record)} @ {steps[-1]}", "flow": flows[-1]})
+            out.append({"label": f"{short_label(record)} @ {steps[-1]}", "flow": flows[-1], "color": COLORS[run_id]})
     return out
 
 
@@ -65,10 +69,10 @@ def draw() -> bool:
                                "training step", "‖g‖ (log scale)", log_y=True, smoothing=smoothing, revision="norm")),
     ]
     for index, (left, right) in enumerate(rows):
-        columns = st.columns(2)
+        columns = chart_columns(key=f"compare-{index}")
         plot(left, f"compare-{index}-left", columns[0])
         plot(right, f"compare-{index}-right", columns[1])
-    left, right = st.columns(2)
+    left, right = chart_columns(key="compare-flow")
     plot(charts.flow_vs_lag_figure(flow_curves(records, histories), revision="flow"), "compare-flow", left)
     right.markdown("**Reading the gradient-flow chart**")
     right.caption("Each line is the latest measurement of ‖∂L_T/∂x_t‖ against the lag T − t. The steeper it falls, "
@@ -90,6 +94,28 @@ def draw() -> bool:
         "tokens/s": st.column_config.NumberColumn(format="%.0f"),
         "time (s)": st.column_config.NumberColumn(format="%.1f"),
     })
+
+    ranking = baseline_ranking(list(records.values()), histories, {r.id: short_label(r) for r in records.values()})
+    if not ranking.empty:  # tasks that score baselines on the same held-out data (forecasting)
+        st.subheader("Runs against the baselines")
+        st.caption("Ranked by each task's headline metric on the same held-out data; baselines are fitted on the "
+                   "same training part. A run below persistence has learned nothing a forecaster would use.")
+        st.dataframe(ranking, hide_index=True, key="baseline-ranking", column_config={
+            name: st.column_config.NumberColumn(format="%.4g") for name in ranking.columns
+            if name not in ("rank", "data", "entry", "kind")})
+
+    confusions = {run_id: histories[run_id].evals[-1].get("confusion") for run_id in records if histories[run_id].evals}
+    confusions = {run_id: c for run_id, c in confusions.items() if isinstance(c, dict) and c.get("classes")}
+    if confusions:  # runs of a task that labels: where each one errs, side by side
+        st.subheader("Confusion matrices")
+        columns = st.columns(min(len(confusions), 3))
+        for i, (run_id, confusion) in enumerate(confusions.items()):
+            step = histories[run_id].evals[-1]["step"]
+            plot(label_charts.confusion_figure(confusion["classes"], confusion["counts"],
+                                               title=f"{short_label(records[run_id])} at step {step:,}",
+                                               revision=f"confusion-{run_id}"), f"compare-confusion-{run_id}",
+                 columns[i % len(columns)])
+        st.caption("Rows: the true class; columns: the model's answer on held-out data; colour: the share of the row.")
 
     st.subheader("Samples side by side")
     columns = st.columns(min(len(records), 4))

@@ -5,8 +5,8 @@ import math
 
 import streamlit as st
 
-from playground import models
-from playground.config import ModelConfig
+from playground import models, tasks
+from playground.config import ModelConfig, TaskConfig
 from playground.models.cells import CELLS
 from playground.tasks import TASK_SPECS
 from playground.data.errors import DataError
@@ -14,7 +14,7 @@ from playground.data.text import DEFAULT_MAX_BYTES
 from playground.data.uploads import (MIN_CHARACTERS, dataset_choices, dataset_version, delete_upload, load_dataset,
                                      save_upload)
 from playground import classroom
-from ui import data_sequence_tasks, identity
+from ui import data_labelled, data_sequence_tasks, data_series, identity, url_state
 from ui.context import store
 from ui.uploads import save_new_uploads
 from ui.plain import plain
@@ -29,7 +29,10 @@ st.markdown("A character-level model reads text one character at a time and lear
 def save_text(file) -> str:
     saved = save_upload(file.getvalue(), file.name)
     store().set_owner("dataset", saved.name, identity.current().name)  # only they (or the teacher) may delete it
-    st.session_state["dataset"] = saved.name  # show it below
+    st.session_state["data_view"] = saved.name  # show it below
+    if saved.existing:
+        return (f"**{plain(file.name)}** holds the same text as dataset `{saved.name}`, which is already saved: "
+                "no copy was made. It is shown below and is a choice on Train.")
     return (f"Saved **{plain(file.name)}** as dataset `{saved.name}`: {saved.characters:,} characters, "
             f"{len(saved.vocabulary)} distinct. It is now a choice on Train.")
 
@@ -49,6 +52,12 @@ def facts(name: str, version: float) -> dict:
             "preview": dataset.text[:1500]}
 
 
+@st.cache_data(show_spinner="Reading the dataset as words...", max_entries=8)
+def task_facts(task: str, name: str, version: float) -> dict:
+    """What a task (at its default settings) makes of a dataset; `version` makes a changed upload a new cache entry."""
+    return tasks.build(TaskConfig(name=task, dataset=name)).describe()
+
+
 def delete_dataset(name: str) -> None:
     try:
         classroom.check_may_manage(identity.current(), store().owner_of("dataset", name), "this dataset")
@@ -57,13 +66,15 @@ def delete_dataset(name: str) -> None:
         return
     delete_upload(name)
     store().forget_owner("dataset", name)
-    st.session_state.pop("dataset", None)
+    st.session_state.pop("data_view", None)
     st.session_state["upload_messages"] = [("success", f"Deleted dataset `{name}`.")]
 
 
 st.subheader("Upload a text file")
-st.file_uploader("Plain UTF-8 text (.txt)", type=["txt"], accept_multiple_files=True, key="uploads",
-                 on_change=handle_uploads, max_upload_size=DEFAULT_MAX_BYTES // 1_000_000,
+# any file name (GPL-3, textwrap.py): the server reads the content and says in the page why a file cannot be used;
+# no extension or size filter in the browser, whose refusals showed only as a tooltip on a small chip
+st.file_uploader("Plain UTF-8 text (any file name: .txt, .py, .md, README, ...)", accept_multiple_files=True,
+                 key="uploads", on_change=handle_uploads,
                  help=f"Between {MIN_CHARACTERS:,} characters and {DEFAULT_MAX_BYTES / 1e6:.0f} MB. "
                       "Every file is checked on the server: empty, binary or non-UTF-8 files are refused.")
 for kind, message in st.session_state.get("upload_messages", []):
@@ -71,8 +82,9 @@ for kind, message in st.session_state.get("upload_messages", []):
 
 st.subheader("Look inside a dataset")
 choices = dataset_choices()
-kwargs = {} if "dataset" in st.session_state else {"index": 0}
-name = st.selectbox("Dataset", choices, key="dataset", bind="query-params", **kwargs)
+# its own widget key ("data_view"), the URL's ?dataset= as on Train: Train's dataset widget must never find this
+# page's state under its key (a link from here trained on tiny)
+name = url_state.selectbox("Dataset", choices, str, key="data_view", param="dataset", default=choices[0])
 try:
     dataset = facts(name, dataset_version(name))
 except DataError as exc:
@@ -118,6 +130,22 @@ with right:
     else:
         st.info(f"{characters:,} characters for {parameters:,} parameters ({ratio:.1f} per parameter).", icon="ℹ️")
 
+word_tasks = [spec for spec in TASK_SPECS.values() if spec.stream_label == "words" and name in spec.datasets()]
+for spec in word_tasks:  # the same text read as words (next-word prediction): how much of it the vocabulary covers
+    try:
+        words = task_facts(spec.name, name, dataset_version(name))
+    except DataError as exc:
+        st.warning(f"As words: {plain(exc)}", icon=":material/warning:")
+        continue
+    st.markdown(f"**As words** ({plain(spec.title)})")
+    columns = st.columns(4)
+    columns[0].metric("Words", f"{words['words']:,}", help="Words, punctuation marks and line breaks: the tokens.")
+    columns[1].metric("Distinct words", f"{words['distinct_words']:,}", help="In the training share of the text.")
+    columns[2].metric("Vocabulary kept", f"{words['vocab_size']:,}",
+                      help="The most frequent training words, plus <unk> for every other word (the task's max_vocab).")
+    columns[3].metric("Out of vocabulary", f"{words['out_of_vocabulary']:.1%}",
+                      help="The share of held-out words outside the vocabulary: the model reads and predicts them as <unk>.")
+
 if dataset["source"] == "uploaded" and classroom.may_manage(identity.current(), store().owner_of("dataset", name)):
     with st.popover(":material/delete: Delete this dataset"):
         st.write(f"Delete `{name}` for good? Runs trained on it keep their checkpoints, but cannot train again.")
@@ -125,6 +153,8 @@ if dataset["source"] == "uploaded" and classroom.may_manage(identity.current(), 
 st.page_link("views/train.py", label=f"Train on {plain(name)}", icon=":material/model_training:", query_params={"dataset": name})
 
 data_sequence_tasks.draw()  # translation pairs and captioning scenes
+data_series.draw()  # time series for forecasting
+data_labelled.draw()  # labelled text for classifiers
 
 generating = [spec for spec in TASK_SPECS.values() if not spec.datasets()]  # from the registry: new tasks appear here
 if generating:

@@ -10,10 +10,12 @@ from playground.viz import charts
 from playground.train.diagnostics import decay_rate
 from ui.context import history, store
 from ui.polling import live_section
+from ui.layout import chart_columns
 from ui.plot import plot
 from ui.runs import newest, pick_runs, recent_runs, short_label
 from ui import lab_flow, lab_gates, lab_sweep, lab_twins
 from ui.plain import plain
+from playground.viz.numbers import readable
 
 st.title("Gradients")
 st.markdown(
@@ -41,6 +43,16 @@ def halving(rate: float | None) -> str:
     return f"halves every {steps:.1f} steps" if rate < 1 else f"doubles every {steps:.1f} steps"
 
 
+def flow_ratio(flow: list) -> str:
+    """‖∂L_T/∂x_0‖ / ‖∂L_T/∂x_T‖ for reading: an underflowed 0 is said, not shown as 0.00e+0."""
+    first, last = (flow[0], flow[-1]) if flow else (None, None)
+    if first == 0:
+        return "below float precision"
+    if not first or not last or not all(map(math.isfinite, (first, last))):
+        return readable(None)
+    return readable(first / last)
+
+
 def flow_section(records, histories) -> None:
     st.subheader("Gradient flow against lag")
     st.caption("‖∂L_T/∂x_t‖ on a fixed held-out batch: lag 0 is the step where the loss is taken. A straight line on "
@@ -54,7 +66,8 @@ def flow_section(records, histories) -> None:
     at = st.multiselect("At training steps", all_steps, key="at", bind="query-params", **kwargs,
                         help="Each run is shown at its evaluation nearest to each chosen step.") or default
     curves, rows = [], []
-    for i, (run_id, record) in enumerate(records.items()):
+    colors = charts.colors_for(chosen)  # the same colour for a run on every chart of the page
+    for run_id, record in records.items():
         steps, flows = histories[run_id].gradient_flows()
         if not steps:
             continue
@@ -62,14 +75,15 @@ def flow_section(records, histories) -> None:
         for step in at:
             nearest = min(range(len(steps)), key=lambda k: abs(steps[k] - step))
             rate = decay_rate(flows[nearest]) if causal else None
-            curves.append({"label": f"{short_label(record)} @ {steps[nearest]}", "flow": flows[nearest], "rate": rate})
+            later = step != at[-1] and len(at) > 1  # a run keeps its colour; its earlier steps are fainter
+            curves.append({"label": f"{short_label(record)} @ {steps[nearest]}", "flow": flows[nearest], "rate": rate,
+                           "color": colors[run_id], "opacity": 0.45 if later else 1.0})
             words = halving(rate) if causal else NO_RATE
-            rows.append({"run": short_label(record), "step": steps[nearest], "factor per step": rate, "in words": words,
-                         "‖∂L_T/∂x_0‖ / ‖∂L_T/∂x_T‖": flows[nearest][0] / flows[nearest][-1] if flows[nearest][-1] else None})
+            rows.append({"run": short_label(record), "step": steps[nearest], "factor per step": rate,
+                         "in words": words, "‖∂L_T/∂x_0‖ / ‖∂L_T/∂x_T‖": flow_ratio(flows[nearest])})
     plot(charts.flow_vs_lag_figure(curves, revision="flow-lag"), "flow-lag")
     st.dataframe(pd.DataFrame(rows), hide_index=True, column_config={
-        "factor per step": st.column_config.NumberColumn(format="%.3f"),
-        "‖∂L_T/∂x_0‖ / ‖∂L_T/∂x_T‖": st.column_config.NumberColumn(format="%.2e")})
+        "factor per step": st.column_config.NumberColumn(format="%.3f")})
 
 
 def spectral_section(records, histories) -> None:
@@ -80,15 +94,19 @@ def spectral_section(records, histories) -> None:
                "(only a largest singular value below 1 guarantees shrinking for tanh). The Jacobian radius is that "
                "Jacobian's mean spectral radius on held-out sequences; the growth per step is how much a "
                "backpropagated gradient actually grows (> 1) or shrinks (< 1) each step along them.")
-    series = {}
+    series, styles = {}, {}
+    colors = charts.colors_for(chosen)  # the same colour for a run on every chart of the page
     for run_id, record in records.items():
-        jacobian = histories[run_id].jacobian_series(prefix=f"{short_label(record)} ")
+        # the readout first, the run last: a legend cut in the middle keeps both ("l0 block radius…tiny · 3350")
+        jacobian = {f"{label} · {short_label(record)}": values
+                    for label, values in histories[run_id].jacobian_series().items()}
         if not jacobian:  # no Jacobian readouts recorded: the block radius alone
-            jacobian = {f"{short_label(record)} {layer} block radius": values
+            jacobian = {f"{layer} block radius · {short_label(record)}": values
                         for layer, values in histories[run_id].spectral_radii().items()}
         series.update(jacobian)
+        styles.update({label: (colors[run_id], k) for k, label in enumerate(jacobian)})  # run = colour, readout = dash
     plot(charts.layer_readout_figure(series, "Block radius and the state Jacobian over training", "per step",
-                                     revision="rho"), "rho")
+                                     styles=styles, revision="rho"), "rho")
 
 
 def norms_section(records, histories) -> None:
@@ -101,15 +119,17 @@ def norms_section(records, histories) -> None:
     records = trained
     if not records:
         return
+    by_run = charts.colors_for(chosen)
+    colors = {short_label(record): by_run[run_id] for run_id, record in records.items()}
     norms = {short_label(record): histories[run_id].column("grad_norm") for run_id, record in records.items()}
     thresholds = {short_label(record): record.config.train.clip_threshold
                   for record in records.values() if record.config.train.clip == "norm"}
-    left, right = st.columns([3, 2])
-    plot(charts.norm_distribution_figure(norms, thresholds, revision="dist"), "dist", left)
+    left, right = chart_columns(spec=[3, 2], key="norms")
+    plot(charts.norm_distribution_figure(norms, thresholds, colors=colors, revision="dist"), "dist", left)
     names = [short_label(record) for record in records.values()]
     fractions = [histories[run_id].clipped_fraction() or 0.0 for run_id in records]
-    plot(charts.bar_figure(names, fractions, "Share of steps clipped", "steps clipped", percent=True, revision="clipped"),
-         "clipped", right)
+    plot(charts.bar_figure(names, fractions, "Share of steps clipped", "steps clipped", percent=True,
+                           colors=[colors[name] for name in names], revision="clipped"), "clipped", right)
 
 
 def gates_section(records, histories) -> None:
@@ -121,7 +141,7 @@ def gates_section(records, histories) -> None:
                    "Backend: scratch). A saturated gate (< 0.05 or > 0.95) passes almost no gradient to its inputs.")
         return
     for run_id, (steps, stats) in recorded.items():
-        left, right = st.columns(2)
+        left, right = chart_columns(key=f"gates-{run_id}")
         plot(charts.gate_saturation_figure(steps, stats, revision=f"gates-{run_id}"), f"gates-{run_id}", left)
         plot(charts.gate_histogram_figure(stats[-1], revision=f"gate-hist-{run_id}"), f"gate-hist-{run_id}", right)
         st.caption(f"{plain(short_label(records[run_id]))}: a forget (LSTM) or update (GRU) gate near 1 carries the state, and "

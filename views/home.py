@@ -3,14 +3,16 @@
 import streamlit as st
 
 from playground import devices
-from playground.config import ConfigError
+from playground import options
+from playground.config import ConfigError, RunConfig
+from playground.models.cells import CELLS
 from playground.runstore import jobs, pretrained, runner
 from playground.tasks import TASK_SPECS
 from ui import identity
 from ui.context import store
 from ui.polling import live_section
 from ui.runs import run_label, status_text
-from ui.train_form import preset_query
+from ui.train_form import DEFAULTS, dataset_options, preset_query, start
 from ui.plain import plain
 
 PAGE_GUIDE = [
@@ -20,7 +22,7 @@ PAGE_GUIDE = [
      "of W_hh, how often clipping fired, gate saturation."),
     ("views/compare.py", "Compare", ":material/compare_arrows:", "Overlay runs' loss curves by step or by time, compare their numbers and "
      "samples, or race several architectures on the same data."),
-    ("views/data.py", "Data", ":material/description:", "Look inside the built-in corpora or upload your own .txt: size, vocabulary and "
+    ("views/data.py", "Data", ":material/description:", "Look inside the built-in corpora or upload your own text (any file name): size, vocabulary and "
      "the loss of guessing."),
     ("views/try.py", "Try", ":material/auto_awesome:", "Generate text from a pretrained model or one of your runs, with temperature, "
      "a prime and each character's probability."),
@@ -41,17 +43,41 @@ def start_pretrained_recipe() -> None:
     st.session_state["home_started"] = jobs.start(store(), cfg, owner=identity.current().name)
 
 
+def start_task(task: str) -> None:
+    """One click: a short run of the task with the form's defaults (its first dataset), then watch it on Train."""
+    cfg = RunConfig.from_dict(DEFAULTS.to_dict())
+    cfg.task.name = task
+    datasets = dataset_options(task)
+    if datasets:
+        cfg.task.dataset = datasets[0]
+    try:
+        cfg = options.reset_unused(cfg).validate()
+    except ConfigError as exc:
+        st.session_state["home_error"] = f"{TASK_SPECS[task].title}: {exc}"
+        return
+    run_id = start(cfg)
+    if run_id:
+        st.session_state["home_started"] = run_id
+    else:
+        st.session_state["home_error"] = st.session_state.pop("train_error", "the run could not start")
+
+
 st.title("Sequence Playground")
+cells = ", ".join(cell.short for cell in CELLS.values())  # from the registries: a new cell or task appears here
+tasks = "; ".join(spec.title for spec in TASK_SPECS.values())
 st.markdown(
-    "Train recurrent networks (vanilla **RNNs** with tanh or ReLU, **LSTMs**, **GRUs**) on text, live, and see "
-    "what their gradients do: why a plain RNN forgets, why a large step explodes, and what gradient clipping "
-    "changes. Every chart is measured on a real model training right now.")
+    f"Train recurrent networks ({cells}) live, and see what their gradients do: why a plain RNN forgets, why a "
+    "large step explodes, and what gradient clipping changes. Every chart is measured on a real model training "
+    "right now.")
+st.caption(plain(f"Tasks: {tasks}."))
 try:
     cap = f"Up to {runner.max_parallel_runs()} runs train at once; more wait in a queue."
 except ConfigError as exc:  # a server setting: say what is wrong with it instead of failing the page
     cap = plain(str(exc))
 st.caption(f"Training runs on **{devices.describe()}**. {cap} Runs keep training when you close or reload the page.")
 
+if st.session_state.get("home_error"):
+    st.error(plain(st.session_state.pop("home_error")), icon=":material/warning:")
 started = st.session_state.pop("home_started", None)
 if started:  # set by the button's callback: go and watch it
     st.switch_page("views/train.py", query_params={"run": started})
@@ -67,12 +93,12 @@ with second.container(border=True):
     st.markdown("#### :material/auto_awesome: Try a pretrained model")
     shipped = pretrained.available()
     if shipped:
-        text_models = [m for m in shipped if getattr(TASK_SPECS.get(m.get("config", {}).get("task", {}).get("name")),
-                                                     "try_view", "") == "sample"] or shipped
-        st.markdown(f"{', '.join(m['name'] for m in text_models)} ship with the playground, trained on the built-in "
-                    "corpora. Generate text and see how sure the model is of every character.")
-        st.page_link("views/try.py", label=f"Generate with {text_models[0]['name']}", icon=":material/auto_awesome:",
-                     query_params={"model": f"pretrained:{text_models[0]['name']}"})
+        st.markdown(f"{len(shipped)} models ship with the playground, trained on the built-in data: each opens on Try.")
+        for model in shipped:  # every shipped model, whatever its task, one click away
+            spec = TASK_SPECS.get(model.get("config", {}).get("task", {}).get("name"))
+            what = spec.title if spec else "model"
+            st.page_link("views/try.py", label=plain(f"{model['name']} · {what}"), icon=":material/auto_awesome:",
+                         query_params={"model": f"pretrained:{model['name']}"})
     else:
         st.markdown("No pretrained models ship with this copy (`python -m playground pretrain` makes them). "
                     "Train the smallest recipe here instead: about a minute on a CPU, then try it.")
@@ -96,6 +122,16 @@ def draw_live_runs() -> bool:
 
 
 live_section(draw_live_runs, bool(store().list_runs(("running", "queued"))), key="home-live")
+
+st.subheader("Every task, one click away")
+st.caption("Start a short run of any task with the default settings and watch it train, or open Train set up for it "
+           "to change the settings first.")
+for name, spec in TASK_SPECS.items():
+    with st.container(border=True, horizontal=True, vertical_alignment="center", gap="small"):
+        headline = spec.headline_metric
+        st.markdown(f"**{spec.title}**: scored by {headline.label} ({headline.unit})", width="stretch")  # registry text
+        st.button("Train it", key=f"home_task_{name}", icon=":material/play_arrow:", on_click=start_task, args=(name,))
+        st.page_link("views/train.py", label="Set it up", icon=":material/tune:", query_params={"task": name})
 
 st.subheader("What each page does")
 cards = st.columns(len(PAGE_GUIDE))

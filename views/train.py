@@ -3,6 +3,7 @@
 import streamlit as st
 
 from ui import equations
+from ui.context import store
 from ui.run_panel import draw_run
 from ui.runs import newest, pick_run, recent_runs
 from ui.train_form import draw_form
@@ -25,4 +26,5 @@ else:
 
 st.divider()
 st.subheader("How the cells compute")
-equations.draw_all(selected=st.session_state.get("arch"))
+watched_record = store().get_run(watched) if watched else None  # the watched run's cell, not the form's
+equations.draw_all(selected=watched_record.config.model.arch if watched_record else st.session_state.get("arch"))

@@ -43,7 +43,7 @@ def generate() -> None:
         generator = torch.Generator().manual_seed(int(s["sample_seed"]))
         controls = TASK_SPECS[loaded.config.task.name].try_controls if loaded.config.task.name in TASK_SPECS else ()
         given = {"length": int(s.get("length", 300)), "temperature": float(s.get("temperature", 0.8)),
-                 "prime": s.get("prime") or ""}
+                 "prime": s.get("prime") or "", "top_k": int(s.get("top_k", 0)) or None}
         # only the controls the task offers; other tasks show their own kind of sample
         result = loaded.task.sample(loaded.model, generator=generator, **{k: given[k] for k in controls})
     except (CheckpointError, DataError) as exc:
@@ -64,6 +64,10 @@ if not options:
     st.stop()
 
 text_models = [ref for ref, entry in options.items() if entry["writes_text"]]
+asked = st.query_params.get("model")
+if asked and asked not in options and "model" not in st.session_state:  # a link to a model that is not here
+    st.warning(plain(f"There is no model {asked!r} here (deleted, or from another server), so another one is shown. "
+                     "Pick one below."), icon=":material/help:")
 reference = url_state.selectbox("Model", list(options), lambda ref: options[ref]["label"], "model",
                                 default=(text_models or list(options))[0])
 if reference is None:
@@ -97,6 +101,9 @@ if spec and spec.try_controls:
         middle.text_input("Prime text (the model continues it)", "", key="prime", bind="query-params", max_chars=500)
     if "length" in controls:
         right.slider("Length", 20, 2000, 300, step=20, key="length", bind="query-params")
+    if "top_k" in controls:
+        left.number_input("Top k (0 = all)", 0, 100_000, 0, key="top_k",
+                          help="Sample only among the k likeliest tokens; 0 samples among all of them.")
     last.number_input("Seed", 0, 2**31 - 1, 0, key="sample_seed")
     st.button("Generate", icon=":material/edit:", type="primary", on_click=generate)
 else:
@@ -113,10 +120,12 @@ if not generated or generated["model"] != reference:  # a first example without 
 if "error" in generated:
     st.error(plain(generated["error"]), icon=":material/warning:")
 elif "probs" in generated:
-    st.html(probability_html(generated["prime"], generated["text"], generated["probs"], generated["alternatives"]))
+    pieces = generated.get("pieces", generated["text"])  # a token each: a character, or a word with its space
+    st.html(probability_html(generated["prime"], pieces, generated["probs"], generated["alternatives"]))
     st.html(legend_html())
     probs = generated["probs"]
-    st.caption(f"Average probability of the picked character: {sum(probs) / max(len(probs), 1):.0%}. "
-               "Hover a character to see what else the model considered.")
+    token = (spec.stream_label if spec else "characters").removesuffix("s")  # what one sampled step is
+    st.caption(f"Average probability of the picked {token}: {sum(probs) / max(len(probs), 1):.0%}. "
+               f"Hover a {token} to see what else the model considered.")
 else:
     st.code(generated.get("text", ""), language=None, wrap_lines=True)

@@ -72,7 +72,11 @@ def check_run(cfg: RunConfig) -> None:
 
 # the state Jacobian's readouts per layer (train/state_jacobian.py) and the block's largest singular value
 JACOBIAN_READOUTS = ("block_singular_value", "jacobian_radius", "jacobian_norm", "gradient_growth_per_step",
-                     "effective_memory")
+                     "effective_memory", "jacobian_eigenvalues")
+# a decoder's attention at every evaluation (models/attention_readouts.py); the map only at the last one
+ATTENTION_READOUTS = ("attention_entropy", "attention_entropy_uniform", "attention_monotonicity")
+# long lists `eval` writes to --metrics-out but does not print
+UNPRINTED = ("eigenvalues", "jacobian_eigenvalues", "attention_map")
 
 
 def write_metrics(path: Path, store: RunStore, run_id: str) -> None:
@@ -94,10 +98,26 @@ def write_metrics(path: Path, store: RunStore, run_id: str) -> None:
         "block_radius": last_eval.get("spectral_radius", {}),  # the same, under the name `eval` gives it
         **{key: last_eval.get(key, {}) for key in JACOBIAN_READOUTS},
         **({"echo_state": last_eval["echo_state"]} if "echo_state" in last_eval else {}),
+        # the task's own baselines, scored on the same held-out data (a forecaster's persistence, ARIMA, ...)
+        **({"baselines": last_eval["baselines"]} if "baselines" in last_eval else {}),
+        "eigenvalues": last_eval.get("eigenvalues", {}),  # per layer, [re, im] pairs of the block above
+        **attention_series(evals),
         "sample": last_eval.get("sample", ""),
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic.write_text(path, json.dumps(out, indent=2))
+
+
+def attention_series(evals: list[dict]) -> dict:
+    """For a decoder with attention: the last evaluation's readouts and map, and each readout over training."""
+    scored = [record for record in evals if "attention_entropy" in record]
+    if not scored:
+        return {}
+    last = scored[-1]
+    return {**{key: last[key] for key in ATTENTION_READOUTS if key in last}, "attention_map": last.get("attention_map"),
+            "attention_labels": last.get("attention_labels"),
+            "attention_over_training": [{"step": r.get("step"), **{k: r[k] for k in ATTENTION_READOUTS if k in r}}
+                                        for r in scored]}
 
 
 def cmd_runs(args) -> int:
@@ -149,6 +169,8 @@ def cmd_eval(args) -> int:
     metrics.update(ref=args.ref, step=loaded.meta.get("step"), device=str(next(loaded.model.parameters()).device))
     metrics.update(gradient_readouts(loaded.model, loaded.task, cfg))
     for key, value in metrics.items():
+        if key in UNPRINTED:
+            continue
         print(f"{key:24} {value:.4f}" if isinstance(value, float) else f"{key:24} {_readout_text(value)}")
     if args.metrics_out:
         args.metrics_out.parent.mkdir(parents=True, exist_ok=True)
@@ -164,7 +186,10 @@ EVAL_JACOBIANS = 16
 def gradient_readouts(model, task, cfg: RunConfig) -> dict:
     """The block radius, its largest singular value and the state Jacobian's readouts on the held-out probe."""
     probe = task.probe_batch(cfg.train.batch_size, cfg.train.seq_len)
-    return {"block_radius": diagnostics.spectral_radii(model),
+    device = next(model.parameters()).device
+    probe = {key: value.to(device) if isinstance(value, torch.Tensor) else value for key, value in probe.items()}
+    return {"block_radius": diagnostics.spectral_radii(model), "eigenvalues": diagnostics.eigenvalues(model),
+            **model.diagnostics(probe),
             **diagnostics.block_singular_values_and_jacobian(model, probe, max_positions=EVAL_JACOBIANS,
                                                               max_steps=None)}
 
@@ -232,6 +257,40 @@ def cmd_translate(args) -> int:
     return 0
 
 
+def cmd_inspect(args) -> int:
+    """Every unit's activation over a text (or the task's held-out example) as JSON; with --find, the units that
+    follow a regular expression and the correlation chance gives."""
+    from ..explorer.activations import explore  # here: the explorer is needed by this command alone
+
+    if args.text is not None and args.file is not None:
+        raise ConfigError("give --text or --file, not both")
+    text = args.text
+    if args.file is not None:
+        try:
+            text = args.file.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise DataError(f"{args.file} is not UTF-8 text") from None
+    if args.units < 1:
+        raise ConfigError("--units must be at least 1")
+    loaded = checkpoint.load(pretrained.resolve(args.ref), devices.resolve(args.device))
+    exploration = explore(loaded.model, loaded.task, text)
+    out = {"ref": args.ref, "step": loaded.meta.get("step"), "arch": loaded.config.model.arch,
+           **exploration.to_dict(find=args.find, units=args.units)}
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    atomic.write_text(args.json, json.dumps(out, ensure_ascii=False))
+    shapes = "; ".join(f"{core}: " + ", ".join(f"{part} {'x'.join(map(str, values.shape))}" for part, values in parts.items())
+                       for core, parts in exploration.traces.items())
+    print(f"wrote {args.json} ({shapes}, layers x units x positions)")
+    if "find" in out:
+        found = out["find"]
+        baseline = found["shuffled_baseline"]
+        print(f"units following {found['pattern']!r} (shuffled baseline of the best unit: mean {baseline['mean']:.3f}, "
+              f"95th percentile {baseline['p95']:.3f}):")
+        for unit in found["best"]:
+            print(f"  {unit['part']:>8} layer {unit['layer']} unit {unit['unit']:<5} r = {unit['correlation']:+.3f}")
+    return 0
+
+
 def cmd_lab(args) -> int:
     """The gradient lab's experiments: `lab flow`, `lab twins`, `lab sweep` (see cli/lab.py)."""
     return run_lab(args)
@@ -288,6 +347,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--attention-map", action="store_true", help="print the attention weights (output x input tokens)")
     p.add_argument("--json", action="store_true", help="print everything (output, attention, alternatives) as JSON")
     p.add_argument("--device", choices=DEVICES, default="auto")
+    p = sub.add_parser("inspect", help="every unit's activation over a text, and the units that follow a pattern")
+    p.add_argument("ref", help="run id, pretrained model name or checkpoint folder")
+    p.add_argument("--text", help="the text to read (default: the task's held-out example)")
+    p.add_argument("--file", type=Path, help="read the text from this UTF-8 file")
+    p.add_argument("--find", metavar="REGEX", help=r'rank the units by correlation with the characters a regular '
+                                                   r'expression matches, e.g. "\d" or "^[ ]+"')
+    p.add_argument("--units", type=int, default=10, help="how many of the best units --find lists (default 10)")
+    p.add_argument("--json", type=Path, required=True, metavar="OUT", help="write the activations here")
+    p.add_argument("--device", choices=DEVICES, default="auto")
     add_lab_parser(sub)
     p = sub.add_parser("describe", help="list every task and architecture and what each says about itself")
     p.add_argument("--json", action="store_true", help="print it as JSON (for tooling)")
@@ -300,6 +368,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 COMMANDS = {"train": cmd_train, "runs": cmd_runs, "eval": cmd_eval, "sample": cmd_sample, "caption": cmd_caption, "translate": cmd_translate,
+            "inspect": cmd_inspect,
             "pretrain": cmd_pretrain, "lab": cmd_lab, "describe": cmd_describe}
 
 

@@ -1,8 +1,9 @@
-"""`python -m playground lab flow|twins|sweep`: the gradient lab from the terminal.
+"""`python -m playground lab flow|twins|omega|sweep`: the gradient lab from the terminal.
 
     lab flow  --arch rnn-tanh --arch lstm --spectral-radius 0.9 --spectral-radius 1.2
     lab twins                       (an IRNN on temporal-order whose gradients explode; any train flag changes it)
     lab twins --arch lstm --task adding --seq-len 100 --norm-threshold 1 --value-threshold 0.05
+    lab omega                       (a tanh RNN on adding, T=50, without and with Pascanu et al.'s Omega penalty)
     lab sweep --task adding --archs rnn-tanh lstm --seq-lens 10 20 40
     lab sweep --background ...      (start the runs as jobs; the app's Gradients page follows them)
     lab sweep --show GROUP          (the summary of a sweep started earlier; likewise lab twins --show GROUP)
@@ -56,6 +57,12 @@ def add_lab_parser(sub) -> None:
                    help=f"clip-by-value twin's max |gradient| (default {lab.TWINS_VALUE_THRESHOLD:g})")
     _add_group_options(t)
 
+    o = experiments.add_parser("omega", help="train one tanh RNN twice: without and with the Omega penalty")
+    add_train_arguments(o)
+    o.add_argument("--omega-weight", type=float, default=lab.OMEGA_WEIGHT,
+                   help=f"the Omega twin's penalty weight (default {lab.OMEGA_WEIGHT:g})")
+    _add_group_options(o)
+
     s = experiments.add_parser("sweep", help="train each architecture at each T; held-out metric against T")
     add_train_arguments(s)
     s.add_argument("--archs", nargs="+", choices=ARCHITECTURES, default=DEFAULT_SWEEP_ARCHS)
@@ -71,7 +78,7 @@ def _add_group_options(p: argparse.ArgumentParser) -> None:
 
 
 def run_lab(args) -> int:
-    return {"flow": cmd_flow, "twins": cmd_twins, "sweep": cmd_sweep}[args.experiment](args)
+    return {"flow": cmd_flow, "twins": cmd_twins, "sweep": cmd_sweep, "omega": cmd_omega}[args.experiment](args)
 
 
 # -- flow ---------------------------------------------------------------------------------------------------
@@ -147,6 +154,29 @@ def cmd_twins(args) -> int:
         print(f"{t.name[:60]:60} {t.status:10} {t.steps:>6} {t.clipped_steps:>8} {diverged:>9} "
               f"{_number(t.final_loss):>11} {_number(t.max_grad_norm):>10} {_number(t.value):>22} {_number(t.chance):>7}")
     _write_json(args.metrics_out, [{k: v for k, v in asdict(t).items()} for t in twins])
+    return 0
+
+
+def cmd_omega(args) -> int:
+    store = RunStore()
+    if args.show:
+        run_ids = _group_run_ids(store, args.show)
+    else:
+        base = config_from_args(args, base=lab.omega_demo_config())
+        configs = lab.omega_twins(base, args.omega_weight, group=args.group or None)
+        print(f"Omega twins of {base.label()} (group {configs[0].group})", file=sys.stderr)
+        run_ids = _start_or_run(store, configs, args)
+        if not run_ids:
+            return 0
+    twins = lab.summarize_omega(store, run_ids)
+    for t in twins:
+        print(f"{t.name} ({t.status}, {_number(t.seconds)} s; final Omega {_number(t.final_omega)})")
+        print(f"  {'step':>6} {'held-out ' + t.metric:>16} {'flow at t<' + str(lab.FIRST_STEPS):>14} {'flow at T':>10}")
+        flows = dict(t.first_steps_flow)
+        last = dict(t.last_step_flow)
+        for step, value in t.metric_by_step:
+            print(f"  {step:>6} {_number(value):>16} {_number(flows.get(step)):>14} {_number(last.get(step)):>10}")
+    _write_json(args.metrics_out, [asdict(t) for t in twins])
     return 0
 
 

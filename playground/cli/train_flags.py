@@ -64,6 +64,7 @@ def config_from_args(args: argparse.Namespace, base: RunConfig | None = None) ->
     if given.get("task.data_path"):
         cfg.task.data_path = str(Path(given["task.data_path"]).resolve())
         cfg.task.dataset = Path(given["task.data_path"]).stem
+    options.resolve_task(cfg)
     if args.name:
         cfg.name = args.name
     if args.group:
@@ -74,4 +75,4 @@ def config_from_args(args: argparse.Namespace, base: RunConfig | None = None) ->
 def unused_flags(args: argparse.Namespace, cfg: RunConfig) -> list[str]:
     """The setting flags given that do not apply to this run's task and cell (they are not recorded)."""
     return [f"--{options.setting(path).cli_flag}" for path in given_settings(args)
-            if not options.applies(options.setting(path), cfg)]
+            if not options.applies(options.setting(path), cfg) and not options.consumed_by(path, cfg.task.name)]

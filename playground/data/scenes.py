@@ -254,7 +254,8 @@ def _parse_phrase(words: list[str], i: int, settings: SceneSettings) -> tuple[di
         size, i = words[i], i + 1
     if i >= len(words) or words[i] not in settings.colours:
         got = repr(words[i]) if i < len(words) else "the end of the description"
-        raise DataError(f"expected a colour ({', '.join(settings.colours)}) at word {i + 1}, got {got}")
+        raise DataError(f"expected a colour ({', '.join(settings.colours)}) at word {i + 1}, got {got} "
+                        f"(a size word, {' or '.join(SIZES)}, may come before the colour)")
     colour, i = words[i], i + 1
     if i >= len(words) or words[i] not in SHAPES:
         got = repr(words[i]) if i < len(words) else "the end of the description"

@@ -29,6 +29,7 @@ class DatasetInfo:
     title: str  # a human title
     source: str  # "built-in" or "uploaded"
     text: str
+    existing: bool = False  # an upload whose text was already saved under `name`
 
     @property
     def characters(self) -> int:
@@ -83,12 +84,30 @@ def validate_upload(raw: bytes, filename: str, max_bytes: int = DEFAULT_MAX_BYTE
 
 
 def save_upload(raw: bytes, filename: str, max_bytes: int = DEFAULT_MAX_BYTES) -> DatasetInfo:
-    """Validate and store an uploaded text file; returns the saved dataset (with its final name)."""
+    """Validate and store an uploaded text file; returns the saved dataset (with its final name). Any file name
+    will do (`GPL-3`, `textwrap.py`): the content decides. The same text uploaded again is not copied: the
+    earlier dataset comes back, with `existing` set."""
     text = validate_upload(raw, filename, max_bytes)
+    same = same_upload(text)
+    if same:
+        return DatasetInfo(same, filename, "uploaded", text, existing=True)
     name = _free_name(dataset_name(filename))
     path = datasets_dir() / f"{name}.txt"
     _write(path, text)
     return DatasetInfo(name, filename, "uploaded", text)
+
+
+def same_upload(text: str) -> str | None:
+    """The name of an uploaded dataset holding exactly `text` (compared by size first, so only files of the
+    same length are read)."""
+    size = len(text.encode("utf-8"))
+    for path in sorted(datasets_dir().glob("*.txt")):
+        try:
+            if path.stat().st_size == size and path.read_text(encoding="utf-8") == text:
+                return path.stem
+        except (OSError, UnicodeDecodeError):
+            continue
+    return None
 
 
 def _write(path: Path, text: str) -> None:

@@ -26,7 +26,7 @@ from ..runstore import jobs, runner
 from ..runstore.history import RunHistory, recent_train_loss
 from ..runstore.runner import describe_clip
 from ..runstore.store import RunRecord, RunStore
-from ..tasks import TASKS
+from ..tasks import TASKS, task_spec
 from ..train import diagnostics
 
 VANISHES_BELOW, EXPLODES_ABOVE = 0.97, 1.03  # fitted per-step factors of the gradient flow that get a verdict
@@ -195,6 +195,68 @@ def clipping_twins(cfg: RunConfig, norm_threshold: float = TWINS_NORM_THRESHOLD,
         twin.name, twin.group = f"{base} · {describe_clip(mode, threshold)}", group
         twins.append(twin.validate())
     return twins
+
+
+# -- Omega twins: the vanishing-gradient regulariser on and off (train/penalties.py) -------------------------
+OMEGA_WEIGHT = 2.0  # Pascanu et al. (2013) used weights of about this size on their tanh RNNs
+FIRST_STEPS = 5  # "the first time steps": the gradient flow averaged over t = 0 .. 4, the longest lags
+
+
+def omega_demo_config(steps: int = 600, seed: int = 0) -> RunConfig:
+    """A tanh RNN (32 units, scratch backend: Omega needs each step's state) on the adding problem at T=50,
+    Adam at lr 0.001, clipping by norm at 1: long enough for its gradient to vanish before the first steps."""
+    return RunConfig(task=TaskConfig(name="adding", test_sequences=256),
+                     model=ModelConfig(arch="rnn-tanh", hidden=32, backend="scratch"),
+                     train=TrainConfig(steps=steps, batch_size=32, seq_len=50, lr=1e-3, seed=seed,
+                                       eval_every=max(1, steps // 10), checkpoint_every=steps)).validate()
+
+
+def omega_twins(cfg: RunConfig, weight: float = OMEGA_WEIGHT, group: str | None = None) -> list[RunConfig]:
+    """Two copies of `cfg`, identical (seed, so the same initial weights and batches) but for Omega: off, and on
+    with `weight`. The backend is the scratch one in both, so only the penalty differs."""
+    group = group or new_group("omega")
+    base = cfg.name or cfg.label()
+    twins = []
+    for value in (0.0, float(weight)):
+        twin = copy.deepcopy(cfg)
+        twin.model.backend, twin.train.omega = "scratch", value
+        twin.name, twin.group = f"{base} · " + (f"Omega {value:g}" if value else "no Omega"), group
+        twins.append(twin.validate())
+    return twins
+
+
+@dataclass
+class OmegaSummary:
+    name: str
+    omega: float  # the penalty's weight
+    status: str
+    metric: str  # the task's headline metric
+    chance: float | None
+    metric_by_step: list[tuple[int, float]]  # (step, held-out metric) at every evaluation
+    first_steps_flow: list[tuple[int, float]]  # (step, mean ||dL_T/dx_t|| over the first FIRST_STEPS steps t)
+    last_step_flow: list[tuple[int, float]]  # (step, ||dL_T/dx_T||): the scale the first steps are read against
+    final_omega: float | None  # Omega's value at the last step (None for the twin that does not weigh it in)
+    seconds: float | None
+
+
+def summarize_omega(store: RunStore, run_ids: list[str]) -> list[OmegaSummary]:
+    out = []
+    for run_id in run_ids:
+        record = store.get_run(run_id)
+        history = RunHistory.load(store, run_id)
+        spec = task_spec(record.config.task.name)
+        metric = spec.headline
+        flows = [(r["step"], r["gradient_flow"]) for r in history.evals if r.get("gradient_flow")]
+        penalties = history.penalties().get("omega")
+        out.append(OmegaSummary(
+            name=record.name, omega=record.config.train.omega, status=record.status, metric=metric,
+            chance=spec.headline_metric.chance_in(history.evals[-1] if history.evals else {}),
+            metric_by_step=[(r["step"], r.get(metric)) for r in history.evals],
+            first_steps_flow=[(step, float(np.mean(flow[:FIRST_STEPS]))) for step, flow in flows],
+            last_step_flow=[(step, float(flow[-1])) for step, flow in flows],
+            final_omega=float(penalties[-1]) if penalties is not None and len(penalties) else None,
+            seconds=record.summary.get("seconds")))
+    return out
 
 
 @dataclass

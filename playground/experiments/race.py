@@ -55,11 +55,13 @@ def race_configs(base: RunConfig, racers: list[Entrant]) -> list[RunConfig]:
     if len(set(racers)) != len(racers):
         raise ConfigError("each entrant can race only once")
     group = f"race {time.strftime('%H:%M:%S')}"
+    spec = task_spec(base.task.name)
+    on = f"{base.task.name}:{base.task.dataset}" if spec.datasets() else base.task.name  # what it raced on
     configs = []
     for racer in racers:
         model = dataclasses.replace(base.model, arch=racer.arch, attention=racer.attention,
                                     bidirectional=racer.bidirectional)
-        cfg = dataclasses.replace(base, name=f"{group} · {racer.label}", group=group, model=model,
+        cfg = dataclasses.replace(base, name=f"{racer.label} on {on} · {group}", group=group, model=model,
                                   task=dataclasses.replace(base.task), train=dataclasses.replace(base.train))
         configs.append(options.reset_unused(cfg).validate())  # a racer records only what applies to it
     return configs

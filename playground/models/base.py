@@ -55,5 +55,10 @@ class SequenceModel(nn.Module):
         """Readouts of this kind of model for every evaluation record (an ESN: its echo-state check); {} here."""
         return {}
 
+    def attention_maps_of(self, batch: dict[str, Tensor]):
+        """The attention weights of a teacher-forced pass over `batch` (an `attention_readouts.AttentionMaps`),
+        or None for a model without attention."""
+        return None
+
     def parameter_count(self) -> int:
         return sum(p.numel() for p in self.parameters())

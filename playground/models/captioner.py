@@ -22,7 +22,9 @@ from torch import Tensor, nn
 
 from ..config import ConfigError, ModelConfig
 from .attentive_core import AttentiveCore
+from .attention_readouts import AttentionMaps, attention_readouts
 from .base import ModelOutput, SequenceModel
+from .inference import evaluating
 from .recurrent import RecurrentCore
 from .stack import joined_state
 from .soft_attention import SoftAttention
@@ -167,6 +169,18 @@ class Captioner(SequenceModel):
         last = torch.where(is_word, positions, -1).max(dim=1).values  # (B,)
         rows = torch.arange(logits.shape[0], device=logits.device)
         return F.cross_entropy(logits[rows, last], batch["y"][rows, last])
+
+    @torch.no_grad()
+    def attention_maps_of(self, batch: dict[str, Tensor]) -> AttentionMaps | None:
+        if not self.uses_attention:
+            return None
+        with evaluating(self):
+            weights = self.attention_maps(batch)
+        keys = torch.ones(weights.shape[0], weights.shape[2], dtype=torch.bool, device=weights.device)
+        return AttentionMaps(weights, batch["y"] != self.pad, keys, ordered=False)  # a grid: no "forward"
+
+    def diagnostics(self, probe: dict[str, Tensor]) -> dict:
+        return attention_readouts(self.attention_maps_of(probe))
 
     def attention_maps(self, batch: dict[str, Tensor]) -> Tensor:
         """Teacher-forced attention weights (B, T, L) for the words of `batch` (soft attention only)."""

@@ -22,6 +22,7 @@ from .base import ModelOutput, SequenceModel
 from .cells import CELLS
 from .echo_state import EchoStateCheck, check_echo_state
 from .readout import ReadoutSpec, pick_positions, readout_loss, scored
+from .padded import run_padded
 from .recurrent import RecurrentCore
 from .ridge import RidgeReadout
 
@@ -48,8 +49,9 @@ class EchoStateNetwork(SequenceModel):
 
     def features(self, batch: dict[str, Tensor], state=None) -> tuple[Tensor, object]:
         """The reservoir states the readout reads: (B, 1, D*H) at the last step or (B, T, D*H) at every step."""
-        hidden, state = self.core(self.inputs(batch["x"]), state)
-        return pick_positions(hidden, self.spec.last_only, self.core.directions), state
+        lengths = batch.get("lengths")
+        hidden, state = run_padded(self.core, self.inputs(batch["x"]), lengths, state)
+        return pick_positions(hidden, self.spec.last_only, self.core.directions, lengths, self.spec.pooling), state
 
     def forward(self, batch: dict[str, Tensor], state=None) -> ModelOutput:
         features, state = self.features(batch, state)
@@ -87,6 +89,6 @@ class EchoStateNetwork(SequenceModel):
         return {"echo_state": self.echo_state(probe).to_dict()}
 
     def last_step_loss(self, batch: dict[str, Tensor]) -> Tensor:
-        logits = self.forward({"x": batch["x"]}).logits
+        logits = self.forward({k: batch[k] for k in ("x", "lengths") if k in batch}).logits
         targets = batch["y"] if self.spec.last_only else batch["y"][:, -1]
         return readout_loss(logits[:, -1], targets, self.spec.classify)

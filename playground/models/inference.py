@@ -2,6 +2,8 @@
 states, and one beam search over a small step interface.
 
 `evaluating(model)`   with-block in eval mode; the previous mode comes back even if the block raises.
+`differentiable(model)` inside `evaluating`: torch's fused recurrent modules that run on cuDNN made
+                      differentiable (cuDNN has no backward pass in eval mode), without a process-wide switch.
 `map_state(state, fn)` fn applied to every tensor of a state: a tensor, a tuple of them (an LSTM's
                       (h, c)), nested tuples, or None.
 `beam_search(step, state, ...)` the `beam` best continuations of a batch of prefixes, for any model
@@ -26,6 +28,31 @@ def evaluating(model: nn.Module) -> Iterator[nn.Module]:
         yield model
     finally:
         model.train(was_training)
+
+
+def runs_on_cudnn(module: nn.RNNBase) -> bool:
+    """Whether torch would run this fused recurrent module through cuDNN (its weights on a GPU that cuDNN takes)."""
+    weight = next(module.parameters(), None)
+    return weight is not None and torch.backends.cudnn.is_acceptable(weight)
+
+
+@contextmanager
+def differentiable(model: nn.Module) -> Iterator[nn.Module]:
+    """For a backward pass through `model` in eval mode (diagnostic probes): cuDNN refuses one there, so every
+    fused recurrent module that runs on cuDNN goes to training mode with its dropout off for the block, which
+    computes what eval mode computes. Only `model`'s own modules change: `torch.backends.cudnn.flags`, the usual
+    way round, is process-wide, and a probe in a worker thread would turn cuDNN off under the training thread."""
+    changed = [(module, module.dropout) for module in model.modules()
+               if isinstance(module, nn.RNNBase) and not module.training and runs_on_cudnn(module)]
+    for module, _ in changed:
+        module.dropout = 0.0
+        module.train(True)
+    try:
+        yield model
+    finally:
+        for module, dropout in changed:
+            module.dropout = dropout
+            module.train(False)
 
 
 def map_state(state, fn: Callable[[Tensor], Tensor]):

@@ -30,7 +30,8 @@ from ..config import ModelConfig
 from ..data.tokens import PAD
 from .attention import make_attention
 from .base import ModelOutput, SequenceModel
-from .inference import map_state
+from .attention_readouts import AttentionMaps, attention_readouts
+from .inference import evaluating, map_state
 from .recurrent import RecurrentCore
 from .stack import joined_state, state_parts
 
@@ -205,6 +206,18 @@ class Seq2Seq(SequenceModel):
         logits, _ = self.decode_teacher_forced(enc, batch["tgt_in"], batch.get("forced"))
         loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), batch["tgt_out"].reshape(-1), ignore_index=PAD)
         return ModelOutput(logits, loss, None)
+
+    @torch.no_grad()
+    def attention_maps_of(self, batch: dict[str, Tensor]) -> AttentionMaps | None:
+        if self.attention is None:
+            return None
+        with evaluating(self):
+            enc = self.encode(batch["src"], batch["src_len"])
+            _, weights = self.decode_teacher_forced(enc, batch["tgt_in"])
+        return AttentionMaps(weights, batch["tgt_out"] != PAD, enc.mask, ordered=True)
+
+    def diagnostics(self, probe: dict[str, Tensor]) -> dict:
+        return attention_readouts(self.attention_maps_of(probe))
 
     def last_step_loss(self, batch: dict[str, Tensor]) -> Tensor:
         """Loss at each target's last real step (its </s>), teacher forced: the gradient-flow probe's L_T."""

@@ -34,22 +34,29 @@ def joined_state(parts) -> Tensor | tuple[Tensor, ...]:
     return parts[0] if len(parts) == 1 else parts
 
 
-def run_direction(cell: Cell, x: Tensor, state, reverse: bool = False, recorder: GateRecorder | None = None):
-    """One layer in one direction: x (B, T, I) from `state` -> outputs (B, T, H) in x's order, final state."""
+def run_direction(cell: Cell, x: Tensor, state, reverse: bool = False, recorder: GateRecorder | None = None,
+                  steps: list | None = None):
+    """One layer in one direction: x (B, T, I) from `state` -> outputs (B, T, H) in x's order, final state.
+    `steps`, when given, receives (cell, projected input, state in, state out) of every step, in the graph
+    (the Omega penalty re-runs each step from its state in)."""
     projected = cell.project(x.transpose(0, 1))  # (T, B, rows of W_ih): the input's share of every step, at once
     if reverse:
         projected = projected.flip(0)
     outputs = []
     for x_t in projected.unbind(0):  # unbind is cheaper than indexing projected[t]
+        before = state
         state = cell.step(x_t, state, recorder)
         outputs.append(state_parts(state)[0])
+        if steps is not None:
+            steps.append((cell, x_t, before, state))
     seq = torch.stack(outputs, dim=1)  # (B, T, H)
     return (seq.flip(1) if reverse else seq), state
 
 
-def run_layer(cells: list[Cell], x: Tensor, states: list, recorder: GateRecorder | None = None):
+def run_layer(cells: list[Cell], x: Tensor, states: list, recorder: GateRecorder | None = None,
+              steps: list | None = None):
     """One layer: the forward cell, and (bidirectional) the reverse cell, outputs joined -> (B, T, D*H), final states."""
-    results = [run_direction(cell, x, state, reverse=direction == 1, recorder=recorder)
+    results = [run_direction(cell, x, state, reverse=direction == 1, recorder=recorder, steps=steps)
                for direction, (cell, state) in enumerate(zip(cells, states))]
     outputs = [seq for seq, _ in results]
     return (torch.cat(outputs, dim=2) if len(outputs) > 1 else outputs[0]), [final for _, final in results]
@@ -64,6 +71,7 @@ class Stack(nn.Module):
         self.spec, self.hidden_size, self.num_layers = spec, hidden_size, num_layers
         self.dropout, self.directions = dropout, 2 if bidirectional else 1
         self.recorder: GateRecorder | None = None  # set to a GateRecorder to collect gate statistics
+        self.step_log: list | None = None  # set to [] to collect every step of the next passes (see run_direction)
         self.cells: list[Cell] = []  # layer by layer, forward then reverse (torch's order of states)
         self._suffixes: list[str] = []
         for layer in range(num_layers):
@@ -113,7 +121,7 @@ class Stack(nn.Module):
             indices = range(layer * self.directions, (layer + 1) * self.directions)
             cells = [self.cells[i] for i in indices]
             states = [joined_state(part[i] for part in parts) for i in indices]
-            layer_input, layer_finals = run_layer(cells, layer_input, states, self.recorder)
+            layer_input, layer_finals = run_layer(cells, layer_input, states, self.recorder, self.step_log)
             finals.extend(layer_finals)
             if self.dropout and self.training and layer < self.num_layers - 1:
                 layer_input = F.dropout(layer_input, self.dropout, training=True)

@@ -71,6 +71,7 @@ class RunHistory:
     _clipped: array = field(default_factory=lambda: array("b"))
     _clip_modes: list[str] = field(default_factory=list)
     _layers: dict[str, array] = field(default_factory=dict)
+    _penalties: dict[str, array] = field(default_factory=dict)  # each penalty's value per step (train/penalties.py)
 
     @property
     def steps(self) -> StepRecords:
@@ -107,12 +108,20 @@ class RunHistory:
                 self._layers[name] = array("d", [math.nan] * count)
         for name, column in self._layers.items():
             column.append(_float(norms.get(name)))
+        penalties = record.get("penalties") or {}
+        for name in penalties:
+            if name not in self._penalties:
+                self._penalties[name] = array("d", [math.nan] * count)
+        for name, column in self._penalties.items():
+            column.append(_float(penalties.get(name)))
 
     def _record(self, i: int) -> dict:
         record = {key: _or_none(column[i]) for key, column in self._numeric.items()}
         record["step"] = int(self._numeric["step"][i])
         record.update(clipped=bool(self._clipped[i]), clip=self._clip_modes[i],
                       layer_norms={name: _or_none(column[i]) for name, column in self._layers.items()})
+        if self._penalties:
+            record["penalties"] = {name: _or_none(column[i]) for name, column in self._penalties.items()}
         return record
 
     # -- columns ---------------------------------------------------------------------------------
@@ -139,6 +148,10 @@ class RunHistory:
         only then is it comparable with the gradient norm on the same axis."""
         by_norm = np.array([mode == "norm" for mode in self._clip_modes], dtype=bool)
         return np.where(by_norm, self.column("clip_threshold"), np.nan)
+
+    def penalties(self) -> dict[str, np.ndarray]:
+        """{penalty: its value at every step} for the penalties the run weighs in (none: {})."""
+        return {name: np.array(column, dtype=float) for name, column in self._penalties.items()}
 
     def layer_norms(self) -> dict[str, np.ndarray]:
         return {name: np.array(column, dtype=float) for name, column in self._layers.items()}

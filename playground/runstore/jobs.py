@@ -89,6 +89,9 @@ def _spawn(store: RunStore, arguments: list[str], log_path=None, stdin=subproces
         if log_path is not None:
             log.close()
     _children.append(process)
+    # waited for the moment it ends, even with no page open: a finished run never lingers as a zombie under a
+    # long-lived server (a sleeping thread per child; Popen.wait and poll() share a lock, so both are safe)
+    threading.Thread(target=process.wait, name=f"reap-{process.pid}", daemon=True).start()
     return process
 
 

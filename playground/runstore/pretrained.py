@@ -55,6 +55,19 @@ def _captioning_recipe(steps: int) -> RunConfig:
     )
 
 
+def _langid_recipe(steps: int) -> RunConfig:
+    """A bidirectional LSTM over characters: eight languages' held-out words and pseudo-sentences of up to three
+    words, read far above the 1/8 of guessing, in about a minute on a CPU and a checkpoint well under 1 MB."""
+    cfg = RunConfig(
+        name="pretrained bi-LSTM language identifier (8 languages)",
+        task=TaskConfig(name="langid", dataset="wordfreq"),
+        model=ModelConfig(arch="lstm", layers=1, hidden=96, embedding=32, bidirectional=True),
+        train=TrainConfig(steps=steps, batch_size=64, lr=4e-3, clip="norm", clip_threshold=1.0, eval_every=250,
+                          eval_batches=4, checkpoint_every=10**9, seed=0))
+    cfg.task.langid.sentence_words = 3
+    return cfg
+
+
 RECIPES: dict[str, RunConfig] = {
     "char-tiny": _char_recipe("tiny", steps=400, hidden=128),
     "char-pydoc": _char_recipe("pydoc", steps=2000, hidden=320),
@@ -64,6 +77,7 @@ RECIPES: dict[str, RunConfig] = {
     "dates": _translation_recipe("dates", steps=800, bidirectional=True),
     "numbers": _translation_recipe("numbers", steps=2000, bidirectional=False),  # number words -> digits
     "captioner": _captioning_recipe(steps=2000),  # generated scenes -> "a small red circle above a large blue square"
+    "langid": _langid_recipe(steps=1500),  # a word or a short phrase -> which of eight languages it is in
 }
 
 
@@ -137,14 +151,14 @@ def model_card(name: str, cfg: RunConfig, task, metrics: dict, parameters: int) 
 {cfg.label()}: trained by `python -m playground pretrain --only {name}`.
 
 - Task: {task.about.title} (`{cfg.task.name}`). Data: {data} {facts}. The held-out split is never trained on.
-- Model: {m.arch}, {m.layers} layer(s) of {m.hidden} units, embedding {m.embedding}, attention {m.attention}, \
+- Model: {"bidirectional " if m.bidirectional else ""}{m.arch}, {m.layers} layer(s) of {m.hidden} units, embedding {m.embedding}, attention {m.attention}, \
 {parameters:,} parameters.
 - Training: {t.steps} steps of batch {t.batch_size}, {t.optimizer} at lr {t.lr}, clip by {t.clip} at \
 {t.clip_threshold}, seed {t.seed}.
 - Held-out quality (headline: **{headline.label} = {metrics[headline.name]:.4f}** {headline.unit}, \
 {"higher" if headline.higher_is_better else "lower"} is better):
 {scores}
-
+{task.card_notes(metrics)}
 ```json
 {json.dumps(cfg.to_dict(), indent=2)}
 ```

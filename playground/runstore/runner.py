@@ -19,6 +19,7 @@ from ..config import ConfigError, RunConfig, cores
 from ..data.errors import DataError
 from .history import recent_train_loss
 from .store import RunStore
+from ..train import penalties
 from ..train.trainer import Callback, Trainer, TrainResult
 
 POLL_SECONDS = 1.0  # how often a training process looks at the store's controls (stop, clipping)
@@ -131,6 +132,7 @@ def prepare(cfg: RunConfig):
     memory.check_fits(cfg, task.spec, devices.resolve(cfg.train.device))  # before the model's weights exist
     torch.manual_seed(cfg.train.seed)  # the model's initial weights come from the run's seed
     model = models.build(cfg.model, task.spec)
+    penalties.check(cfg.train, model)  # a penalty that cannot apply to this cell or backend says so now
     return task, model
 
 

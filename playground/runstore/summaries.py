@@ -81,8 +81,8 @@ def run_row(record: RunRecord, history: RunHistory | None = None) -> dict:
         "id": record.id,
         "status": record.status,
         "architecture": cfg.model.arch,
-        **({"attention": cfg.model.attention, "bidirectional": cfg.model.bidirectional}
-           if task_of(record) and task_of(record).attention else {}),
+        **({"attention": cfg.model.attention} if task_of(record) and task_of(record).attention else {}),
+        **({"bidirectional": cfg.model.bidirectional} if task_of(record) and task_of(record).bidirectional else {}),
         "layers × hidden": f"{cfg.model.layers} × {cfg.model.hidden}",
         "parameters": summary.get("parameters"),
         "dataset": cfg.task.dataset,
@@ -103,3 +103,39 @@ def run_row(record: RunRecord, history: RunHistory | None = None) -> dict:
 def compare_frame(records: list[RunRecord], histories: dict[str, RunHistory] | None = None) -> pd.DataFrame:
     histories = histories or {}
     return pd.DataFrame([run_row(r, histories.get(r.id)) for r in records])
+
+
+def baseline_ranking(records: list[RunRecord], histories: dict[str, RunHistory], labels: dict[str, str]) -> pd.DataFrame:
+    """Runs and the baselines their task scored on the same held-out data (an evaluation's `baselines`: a
+    forecaster's persistence, ARIMA, ...) in one table, ranked by the task's headline metric within each
+    dataset; empty when no run's task reports baselines. `labels`: run id -> how the page names the run."""
+    rows, seen = [], set()
+    for record in records:
+        history, spec = histories.get(record.id), task_of(record)
+        last = history.evals[-1] if history is not None and history.evals else {}
+        if "baselines" not in last or spec is None:
+            continue
+        cfg = record.config
+        data = f"{cfg.task.name}{spec.data_label(cfg)} · {options_label(record)}"
+        names = [m.name for m in spec.metrics if m.name != "val_loss"]
+        rows.append({"data": data, "entry": labels.get(record.id, record.name), "kind": "run",
+                     **{name: last.get(name) for name in names}, "_headline": last.get(spec.headline)})
+        for method, entry in last["baselines"].items():
+            if (data, method) in seen or spec.headline not in entry:
+                continue
+            seen.add((data, method))
+            title = method.replace("_", " ") + (f" · {entry['name']}" if entry.get("name") else "")
+            rows.append({"data": data, "entry": title, "kind": "baseline", **{name: entry.get(name) for name in names},
+                         "_headline": entry.get(spec.headline)})
+    if not rows:
+        return pd.DataFrame()
+    frame = pd.DataFrame(rows)
+    ascending = not spec.headline_metric.higher_is_better
+    frame = frame.sort_values(["data", "_headline"], ascending=[True, ascending], na_position="last")
+    frame.insert(0, "rank", frame.groupby("data").cumcount() + 1)
+    return frame.drop(columns=["_headline"]).rename(columns=lambda c: c.replace("_", " "))
+
+
+def options_label(record: RunRecord) -> str:
+    """The settings that decide what a run is scored on, besides its data: the window it reads."""
+    return f"window {record.config.train.seq_len}"

@@ -6,12 +6,17 @@ from ..config import ConfigError, TaskConfig, TrainConfig
 from .base import Task
 from .captioning import CaptioningTask
 from .char import CharTask
+from .forecast import ForecastTask
+from .langid import LangidTask
 from .memory import MEMORY_TASKS
+from .spaces import SpacesTask
 from .spec import GENERIC_SETTINGS, MetricSpec, TaskSpec
 from .translation import TranslationTask
+from .words import WordTask
 
 TASKS: dict[str, type[Task]] = {"char": CharTask, "captioning": CaptioningTask, "translation": TranslationTask,
-                                **MEMORY_TASKS}  # adding, temporal-order, copy
+                                **MEMORY_TASKS,  # adding, temporal-order, copy
+                                "forecast": ForecastTask, "langid": LangidTask, "spaces": SpacesTask, "words": WordTask}
 TASK_SPECS: dict[str, TaskSpec] = {name: task.about for name, task in TASKS.items()}
 
 

@@ -25,7 +25,7 @@ from ..data.errors import DataError
 from ..models import SequenceModel
 from ..models.inference import evaluating
 from ..models.caption_search import beam_search, greedy
-from .base import Task
+from .base import Inspection, Task
 from .spec import MetricSpec, TaskSpec
 from .sequence_metrics import corpus_bleu, exact_match, token_accuracy
 
@@ -226,6 +226,20 @@ class CaptioningTask(Task):
         return {"named": named / max(total, 1), "other": other / max(total, 1), "colour_words": total}
 
     # -- single images (the CLI's caption command and the Try page) ---------------------------------
+    def attention_labels(self, probe: dict) -> dict:
+        """The first probe scene: the words each step predicts; the keys are the feature grid's cells, numbered."""
+        return {"queries": [self.vocab.words[i] for i in probe["y"][0].tolist() if i != self.vocab.pad], "keys": None}
+
+    def inspection(self, model: SequenceModel, text: str | None = None) -> Inspection:
+        """The scene `text` describes (or the first held-out scene), captioned greedily; the decoder then reads its
+        own caption teacher-forced, one position per word."""
+        scene = self.parse_scene(text) if text else self.heldout[0]
+        out = self.caption(model, scene)
+        x, y = self.vocab.teacher_forcing_batch([out["caption"]])
+        batch = {"images": self.images([scene]), "x": x, "y": y}
+        return Inspection(batch, {"core": ["<bos>", *out["words"]]}, None,
+                          [f"the scene: {scene.caption}", f"captioned as: {out['caption']}"])
+
     def random_scene(self, seed: int) -> sc.Scene:
         """A scene drawn like the training scenes from `seed` (not necessarily a held-out one)."""
         return sc.random_scene(np.random.default_rng([seed, 104729]), self.settings)

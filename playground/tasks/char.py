@@ -16,7 +16,7 @@ from ..models import SequenceModel
 from ..models.inference import evaluating
 from ..paths import datasets_dir
 from ..data.uploads import dataset_choices
-from .base import Task
+from .base import Inspection, Task
 from .spec import MetricSpec, TaskSpec
 
 SPEC = TaskSpec(
@@ -27,7 +27,9 @@ SPEC = TaskSpec(
     headline="bits_per_char",
     settings={"task.dataset": "Dataset", "train.seq_len": "Truncated-BPTT window (characters)", "task.data_path": "Text file", "task.max_upload_bytes": "Largest file accepted (bytes)",
               "task.val_fraction": "Held-out share of the text", "task.max_chars": "Keep only the first N characters",
-              "train.sample_length": "Sample length (characters)", "train.sample_temperature": "Sample temperature"},
+              "train.sample_length": "Sample length (characters)", "train.sample_temperature": "Sample temperature",
+              "task.tokenization": "Tokens (word: next-word prediction)"},
+    becomes=(("task.tokenization", "word", "words"),),  # word tokens: the words task, scored by perplexity per word
     datasets=dataset_choices, default_dataset="tiny", race_entrants=(("rnn-tanh", "none", False), ("lstm", "none", False),
                                                                    ("gru", "none", False)),
     sample_heading="What the model writes at step {step}", sample_caption="sampled at temperature {temperature}",
@@ -141,6 +143,17 @@ class CharTask(Task):
         streams, _ = self._val_windows(min(batch_size, 8), seq_len)
         chunk = streams[:, : seq_len + 1]
         return {"x": chunk[:, :-1], "y": chunk[:, 1:]}
+
+    INSPECT_CHARS = 600  # characters of held-out text the explorer reads by default
+
+    def inspection(self, model: SequenceModel, text: str | None = None) -> Inspection:
+        """`text`, or held-out text from the start of a line: one position per character."""
+        if not text:
+            held = self.vocab.decode(self.split()[1][: 4 * self.INSPECT_CHARS])
+            start = held.find("\n") + 1 if "\n" in held[: self.INSPECT_CHARS] else 0
+            text = held[start: start + self.INSPECT_CHARS]
+        ids = self.vocab.encode(text)  # a clear DataError for characters the model never saw
+        return Inspection({"x": ids.view(1, -1)}, {"core": list(text)}, text)
 
     # -- metrics and samples -------------------------------------------------------------------
     @torch.no_grad()

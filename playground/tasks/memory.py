@@ -107,6 +107,11 @@ class MemoryTask(Task):
             self._heldout[seq_len] = self.examples(self.cfg.test_sequences, seq_len, torch.Generator().manual_seed(seed))
         return self._heldout[seq_len]
 
+    @property
+    def inspect_length(self) -> int:
+        """The explorer steps through a held-out example of the run's own T."""
+        return self.seq_len
+
     def probe_batch(self, batch_size: int, seq_len: int) -> dict:
         return rows(self.heldout(seq_len), slice(0, min(batch_size, 8)))
 

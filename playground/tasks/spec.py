@@ -18,6 +18,7 @@ from ..setting import Setting
 GENERIC_SETTINGS = {
     "train.steps": "Steps", "train.batch_size": "Batch size", "train.lr": "Learning rate",
     "train.optimizer": "Optimiser", "train.momentum": "Momentum (sgd)", "train.weight_decay": "Weight decay",
+    "train.recurrent_l2": "Recurrent L2 penalty (W_hh only)", "train.omega": "Omega penalty (vanishing gradients)",
     "train.clip": "Clip", "train.clip_threshold": "Clip threshold", "train.seed": "Seed", "train.device": "Device",
     "train.threads": "Threads", "train.eval_every": "Evaluate every N steps", "train.eval_batches": "Evaluation batches",
     "train.checkpoint_every": "Checkpoint every N steps",
@@ -77,6 +78,9 @@ class TaskSpec:
     # so the lab's memory sweeps and gradient-flow probes can use it
     generates_sequences: bool = False
     data_label: Callable[[Any], str] = lambda cfg: f":{cfg.task.dataset}"  # how a run's label names its data
+    # (setting path, value, task): that setting at that value makes the run that other task, which shares this
+    # one's data and settings (char with word tokens is the words task); the setting then returns to its default
+    becomes: tuple[tuple[str, Any, str], ...] = ()
     options: tuple[Setting, ...] = ()  # the settings rows of its own option pack (config.register_options)
 
     def metric(self, name: str) -> MetricSpec | None:

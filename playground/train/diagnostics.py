@@ -8,8 +8,9 @@ import torch
 from torch import Tensor, nn
 
 from ..models import SequenceModel
-from ..models.inference import evaluating
+from ..models.inference import differentiable, evaluating
 from ..models.recurrent import spectral_radius
+from .spectra import complex_pairs
 from .state_jacobian import effective_memory, state_jacobian  # noqa: F401  (the diagnostics' one namespace)
 
 _LAYER = re.compile(r"_l(\d+)(_reverse)?$")
@@ -56,8 +57,8 @@ def gradient_flow(model: SequenceModel, batch: dict[str, Tensor]) -> list[float]
 
     handle = model.core.register_forward_pre_hook(capture_input)
     try:
-        # no dropout noise in the probe; cuDNN refuses a backward pass in eval mode, its native twin computes the same
-        with evaluating(model), torch.enable_grad(), torch.backends.cudnn.flags(enabled=False):
+        # no dropout noise in the probe (eval mode), and yet a backward pass through cuDNN
+        with evaluating(model), differentiable(model), torch.enable_grad():
             loss = model.last_step_loss(batch)
             (grad,) = torch.autograd.grad(loss, captured[0])
     finally:
@@ -77,6 +78,15 @@ def block_singular_values(model: SequenceModel) -> dict[str, float]:
     sufficient for the gradient to vanish (Pascanu et al. 2013); a radius below 1 is not, for a non-normal W_hh."""
     return {name: torch.linalg.matrix_norm(weight.double().cpu(), ord=2).item()
             for name, weight in model.core.recurrent_weights().items()}
+
+
+def eigenvalues(model: SequenceModel) -> dict[str, list[list[float]]]:
+    """Every eigenvalue of each layer's recurrent matrix (the block whose radius is reported), as [re, im] pairs."""
+    found = {}
+    for name, weight in model.core.recurrent_weights().items():
+        weight = weight.double().cpu()
+        found[name] = complex_pairs(torch.linalg.eigvals(weight)) if torch.isfinite(weight).all() else []
+    return found
 
 
 def decay_rate(flow: list[float]) -> float | None:

@@ -9,6 +9,7 @@ eigenvalues are those of the layers' blocks):
     jacobian_radius            mean spectral radius of J_t over sampled positions of the probe batch (its last
                                MAX_STEPS steps of up to MAX_SEQUENCES sequences)
     jacobian_norm              mean largest singular value of J_t (a bound: ||v J_t|| <= it * ||v||)
+    jacobian_eigenvalues       every eigenvalue of the mean of those J_t, as [re, im] pairs (the unit-circle view)
     gradient_growth_per_step   geometric mean of ||J_t^T v_t|| / ||v_t|| along the sequences, backwards from
                                the last step (v renormalised each step): the long-run rate a gradient grows (> 1)
                                or shrinks (< 1) per step, the product of Jacobians rather than any single one
@@ -27,7 +28,8 @@ import torch
 from torch import Tensor
 
 from ..models import SequenceModel
-from ..models.inference import evaluating
+from ..models.inference import differentiable, evaluating
+from .spectra import complex_pairs
 
 # What one evaluation spends (about three training steps of a 256-unit LSTM at batch 32 x 128, measured):
 MAX_POSITIONS = 8  # full Jacobians (an eigen- and a singular-value problem each) per layer and evaluation
@@ -88,8 +90,8 @@ def state_jacobian(model: SequenceModel, batch: dict[str, Tensor], max_positions
             state = _pack([p.detach()[:, :max_sequences] for p in _parts(state)], state)
         # oneDNN stays on although the native kernels step one position a little faster (0.30 s against 0.38 s
         # for a 256-unit LSTM): its switch is process-wide, and this runs in a worker thread beside training, whose
-        # kernels (and their rounding) must not change underneath it. cuDNN refuses a backward pass in eval mode.
-        with torch.enable_grad(), torch.backends.cudnn.flags(enabled=False):
+        # kernels (and their rounding) must not change underneath it; cuDNN's too (`differentiable` says how).
+        with differentiable(model), torch.enable_grad():
             return _measure(core, x, state, max_positions, seed, max_steps or x.shape[1])
 
 
@@ -113,23 +115,27 @@ def _measure(core, x: Tensor, state, max_positions: int, seed: int, max_steps: i
         leaves.append(leaf)
         outputs.append(_parts(new))
         parts = [p.detach() for p in _parts(new)]
-    result = {"jacobian_radius": {}, "jacobian_norm": {}, "gradient_growth_per_step": {}, "effective_memory": {}}
+    result = {"jacobian_radius": {}, "jacobian_norm": {}, "gradient_growth_per_step": {}, "effective_memory": {},
+              "jacobian_eigenvalues": {}}
     positions = _positions(batch, steps, max_positions)
     for layer in range(layers):
         name = f"l{layer}"
         growth = _growth(leaves, outputs, layer, torch.Generator().manual_seed(seed))  # same start for every layer
-        radii, norms = [], []
+        radii, norms, total = [], [], None
         for b, t in positions:
             jac = _full_jacobian(core, x[b:b + 1, t:t + 1], [p[:, b:b + 1] for p in leaves[t]], template, layer)
             jac = jac.cpu()  # in the model's precision: float32 halves the eigen-solve's time
             if not torch.isfinite(jac).all():
                 continue
+            total = jac.double() if total is None else total + jac.double()
             radii.append(torch.linalg.eigvals(jac).abs().max().item())
             norms.append(torch.linalg.matrix_norm(jac, ord=2).item())
         result["jacobian_radius"][name] = sum(radii) / len(radii) if radii else math.nan
         result["jacobian_norm"][name] = sum(norms) / len(norms) if norms else math.nan
         result["gradient_growth_per_step"][name] = growth
         result["effective_memory"][name] = effective_memory(growth)
+        result["jacobian_eigenvalues"][name] = [] if total is None else complex_pairs(
+            torch.linalg.eigvals(total / len(radii)))
     return result
 
 

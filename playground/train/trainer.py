@@ -2,27 +2,30 @@
 through callbacks, and anything may ask it to stop or change its clipping between steps."""
 from __future__ import annotations
 
-import copy
 import math
-import os
-import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
 import torch
-from torch import nn
+from torch import Tensor, nn
 
 from ..config import CLIP_MODES, ConfigError, TrainConfig
 from ..models import SequenceModel
 from ..models.inference import map_state
 from ..tasks import Task
 from . import diagnostics
+from .background import BackgroundEvaluations
+from .penalties import Penalties
+from .step_scalars import READ_EVERY, READ_SECONDS, PendingStep, StepScalars
 
 
 class Callback:
-    """Override what you need. Every hook gets the trainer first (for `trainer.model`, `set_clipping`...)."""
+    """Override what you need. Every hook gets the trainer first (for `trainer.model`, `set_clipping`...).
+
+    `before_step` comes before every step. `on_step` gets the step records a window at a time (the trainer reads
+    each step's numbers back from the device in batches, see `step_scalars`): the last record of a window is that
+    of the step just taken, and every record comes before any evaluation, checkpoint or the end that follows it."""
 
     def on_start(self, trainer: "Trainer", info: dict) -> None: ...
     def before_step(self, trainer: "Trainer", step: int) -> None: ...
@@ -64,6 +67,7 @@ class Trainer:
         self.optimizer: torch.optim.Optimizer | None = None
         self.step = 0
         self.headline_keys: list[str] = []  # the task's headline metric(s), for progress displays
+        self.read_every, self.read_seconds = READ_EVERY, READ_SECONDS  # how often step scalars are read back
 
     def set_clipping(self, mode: str, threshold: float) -> None:
         """Change gradient clipping; it applies from the next step on."""
@@ -73,30 +77,30 @@ class Trainer:
             raise ConfigError("clip_threshold must be positive")
         self.clip_mode, self.clip_threshold = mode, float(threshold)
 
-    def clip_gradients(self, params: list[nn.Parameter], total_norm: float) -> tuple[float, bool]:
-        """Apply the current clipping to gradients whose global norm is `total_norm`.
-        Returns (global norm after clipping, whether anything was clipped).
+    def clip_gradients(self, params: list[nn.Parameter], total_norm: Tensor) -> Tensor:
+        """Apply the current clipping in place to the gradients of `params`, whose global norm is `total_norm`
+        (a tensor), without reading anything back to the host. Returns what `step_scalars.clip_outcome` needs to
+        tell afterwards what it did (float64, on the device): nothing for norm and none; for value
+        [max |g| before, sum of squares after].
 
-        norm:  scale all gradients by thr / (norm + 1e-6) when norm > thr (torch's clip_grad_norm_)
-        value: clamp every element to [-thr, thr] (char-rnn's grad_clip)
+        norm:  scale all gradients by thr / (norm + 1e-6) when norm > thr (torch's clip_grads_with_norm_:
+               it multiplies by the coefficient clamped to 1, which leaves unclipped gradients exactly as they were)
+        value: clamp every element to [-thr, thr] (char-rnn's grad_clip; a clamp within the bounds changes nothing)
         """
+        readout = total_norm.new_zeros(0, dtype=torch.float64)
         grads = [p.grad for p in params if p.grad is not None]
+        if not grads or self.clip_mode == "none":
+            return readout
         if self.clip_mode == "norm":
-            coef = self.clip_threshold / (total_norm + 1e-6)
-            if coef < 1.0:
-                torch._foreach_mul_(grads, coef)
-                return total_norm * coef, True
-            return total_norm, False
-        if self.clip_mode == "value":
-            thr = self.clip_threshold
-            clipped = any(bool((g.abs() > thr).any()) for g in grads)
-            if clipped:
-                torch._foreach_clamp_min_(grads, -thr)
-                torch._foreach_clamp_max_(grads, thr)
-                after = torch.stack(torch._foreach_norm(grads)).double().norm().item()
-                return after, True
-            return total_norm, False
-        return total_norm, False
+            # the coefficient in the gradients' precision, as clip_grad_norm_ computes it (and a CUDA foreach fast path)
+            nn.utils.clip_grads_with_norm_(params, self.clip_threshold, total_norm.to(grads[0].dtype))
+            return readout
+        thr = self.clip_threshold
+        largest = torch.stack(torch._foreach_norm(grads, float("inf"))).max().double()
+        torch._foreach_clamp_min_(grads, -thr)
+        torch._foreach_clamp_max_(grads, thr)
+        after = torch.stack(torch._foreach_norm(grads)).double().pow(2).sum()
+        return torch.stack([largest, after])
 
     def fit(self, model: SequenceModel, task: Task, callbacks: Iterable[Callback] = (),
             should_stop: Callable[[], bool] = lambda: False) -> TrainResult:
@@ -110,6 +114,7 @@ class Trainer:
         batches = task.train_batches(cfg.batch_size, cfg.seq_len, generator)
         probe = self._to_device(task.probe_batch(cfg.batch_size, cfg.seq_len))
         tracks_gates = model.core.record_gates(True)
+        penalties = Penalties(cfg, model)  # a penalty that cannot apply to this cell or backend is a ConfigError
         self.headline_keys = [task.headline_metric]
         result = TrainResult("completed", 0)
         info = {"device": str(self.device), "parameters": sum(p.numel() for p in params), "gate_stats": tracks_gates}
@@ -120,10 +125,13 @@ class Trainer:
         # Evaluations that cannot change the run's course run on a snapshot in a worker thread while training
         # goes on; a run that stops when solved must see each verdict before its next step, so it waits for it.
         background = BackgroundEvaluations(self, task, probe) if cfg.eval_in_background and not cfg.stop_when_solved else None
+        # each step's scalars stay on the device and are read a window at a time (no host sync per step)
+        scalars = StepScalars(named, self.read_every, self.read_seconds)
         state, started = None, time.perf_counter()
         for step in range(1, cfg.steps + 1):
             if should_stop():
-                result.status = "stopped"
+                if not self._report_steps(scalars, result, callbacks):  # a divergence among them ends it instead
+                    result.status = "stopped"
                 break
             self.step = step
             for cb in callbacks:
@@ -132,48 +140,36 @@ class Trainer:
             batch = next(batches)
             if batch.pop("new_stream", True):
                 state = None
+            tokens = task.batch_tokens(batch)  # counted on the host's copy: on the device it would wait for the GPU
             batch = self._to_device(batch)
-            # a model with a closed-form readout (an echo state network) learns from the batch without gradients
-            out = model(batch, state) if model.trains_by_gradient else model.learn(batch, state)
-            state = detach_state(out.state) if task.carries_state else None
-            self.optimizer.zero_grad(set_to_none=True)
-            if model.trains_by_gradient:
-                out.loss.backward()
-            loss = out.loss.item()
-            norm, layer_norms = diagnostics.grad_norms(named)  # (0.0, {}) without gradients: nothing is clipped
-            finite = math.isfinite(loss) and math.isfinite(norm)
-            after, clipped = self.clip_gradients(params, norm) if finite else (norm, False)
-            if finite:
-                self.optimizer.step()
-            seconds = time.perf_counter() - tick
-            tokens = task.batch_tokens(batch)
-            record = {
-                "step": step, "loss": loss, "grad_norm": norm, "grad_norm_clipped": after, "clipped": clipped,
-                "clip": self.clip_mode, "clip_threshold": self.clip_threshold, "layer_norms": layer_norms,
-                "lr": self.optimizer.param_groups[0]["lr"], "tokens_per_s": tokens / max(seconds, 1e-9),
-                "time": time.perf_counter() - started,
-                "trains_by_gradient": model.trains_by_gradient,  # False: grad norms are 0 and clipping does not apply
-            }
-            result.history.append(record)
-            result.steps = step
-            for cb in callbacks:
-                cb.on_step(self, record)
-            if not finite:
-                what = "loss" if not math.isfinite(loss) else "gradient norm"
-                result.status = "diverged"
-                result.message = (f"the {what} became {loss if what == 'loss' else norm} at step {step}: "
-                                  "training diverged. Clip the gradients or lower the learning rate.")
-                break
+            try:
+                state, values, with_grad, penalty_names = self._train_step(model, task, batch, state, params, penalties)
+            except Exception:
+                # an earlier step not yet read may have made the weights non-finite, and this one failed on them
+                # (a linear solve, sampling): that divergence is what ended the run
+                if self._report_steps(scalars, result, callbacks):
+                    break
+                raise
+            scalars.add(PendingStep(
+                step=step, values=values, grads=with_grad, clip=self.clip_mode, clip_threshold=self.clip_threshold,
+                lr=self.optimizer.param_groups[0]["lr"], tokens=tokens, seconds=time.perf_counter() - tick,
+                time=time.perf_counter() - started, trains_by_gradient=model.trains_by_gradient, penalties=penalty_names))
             due = step == 1 or step % cfg.eval_every == 0 or step == cfg.steps
+            checkpoint_due = step % cfg.checkpoint_every == 0 or step == cfg.steps
+            if due or checkpoint_due or scalars.due():  # what follows must see this step's record first
+                if self._report_steps(scalars, result, callbacks):
+                    break
             if background is not None:
                 if due:
                     background.submit(step)
                 finished = background.finished()
+                if finished and self._report_steps(scalars, result, callbacks):  # steps come before evaluations
+                    break
             else:
                 finished = [self.evaluate(task, probe, step)] if due else []
             if self._take_evaluations(finished, result, callbacks):
                 break
-            if step % cfg.checkpoint_every == 0 or step == cfg.steps:
+            if checkpoint_due:
                 for cb in callbacks:
                     cb.on_checkpoint(self, step)
 
@@ -186,6 +182,50 @@ class Trainer:
         for cb in callbacks:
             cb.on_end(self, result)
         return result
+
+    def _train_step(self, model: SequenceModel, task: Task, batch: dict, state, params: list[nn.Parameter],
+                    penalties: Penalties):
+        """One optimisation step, queued without a host sync: (state to carry, the step's scalars (float64 on the
+        device: loss, squared gradient norms, clipping readout), indices of the parameters with a gradient).
+
+        A step whose loss or gradients are non-finite is still applied (skipping it would need their values on
+        the host now). The window is read before any evaluation, checkpoint or end, so the run ends as diverged
+        at that step with the records up to it, and no checkpoint or evaluation sees the weights it spoilt
+        (the live model after a diverged run may hold them)."""
+        # a model with a closed-form readout (an echo state network) learns from the batch without gradients
+        penalties.before_forward()
+        out = model(batch, state) if model.trains_by_gradient else model.learn(batch, state)
+        state = detach_state(out.state) if task.carries_state else None
+        self.optimizer.zero_grad(set_to_none=True)
+        penalty_values: dict[str, torch.Tensor] = {}
+        if model.trains_by_gradient:
+            objective, penalty_values = penalties.objective(out.loss) if penalties.active else (out.loss, {})
+            objective.backward()
+        with_grad, squares, loss = StepScalars.measure(out.loss, params)
+        readout = self.clip_gradients(params, squares.sum().sqrt())
+        if with_grad:
+            self.optimizer.step()
+        extra = [value.double().reshape(1) for value in penalty_values.values()]  # read with the rest, last
+        return state, torch.cat([loss, squares, readout, *extra]), with_grad, tuple(penalty_values)
+
+    def _report_steps(self, scalars: StepScalars, result: TrainResult, callbacks: list[Callback]) -> bool:
+        """Read the pending steps and report them; True when one was non-finite: the run ends there as diverged,
+        and the steps after it (run before it was read) are dropped."""
+        for record in scalars.read():
+            if result.status == "diverged":
+                continue
+            result.history.append(record)
+            result.steps = record["step"]
+            for cb in callbacks:
+                cb.on_step(self, record)
+            loss, norm = record["loss"], record["grad_norm"]
+            if not (math.isfinite(loss) and math.isfinite(norm)):
+                what = "loss" if not math.isfinite(loss) else "gradient norm"
+                result.status = "diverged"
+                result.message = (f"the {what} became {loss if what == 'loss' else norm} at step {record['step']}: "
+                                  "training diverged. Clip the gradients or lower the learning rate.")
+                self.step = record["step"]
+        return result.status == "diverged"
 
     def _take_evaluations(self, records: list[dict], result: TrainResult, callbacks: list[Callback]) -> bool:
         """Report finished evaluations; True when one of them ends the run (divergence, or solved)."""
@@ -235,8 +275,11 @@ class Trainer:
         record["gradient_flow"] = diagnostics.gradient_flow(model, probe)
         record["flow_causal"] = model.causal_flow  # whether a decay rate per step of that flow means anything
         record["spectral_radius"] = diagnostics.spectral_radii(model)  # the block radius (candidate block if gated)
+        record["eigenvalues"] = diagnostics.eigenvalues(model)  # of the same blocks, [re, im] pairs: the unit-circle view
         record.update(diagnostics.block_singular_values_and_jacobian(model, probe))  # jacobian_radius, growth, ...
-        record.update(model.diagnostics(probe))  # the model's own (an ESN's echo-state check)
+        record.update(model.diagnostics(probe))  # the model's own (an ESN's echo-state check, a decoder's attention)
+        if "attention_map" in record:
+            record["attention_labels"] = task.attention_labels(probe)
         generator = torch.Generator().manual_seed(cfg.seed + step)
         record["sample"] = task.sample(model, length=cfg.sample_length, temperature=cfg.sample_temperature,
                                        generator=generator)["text"]
@@ -246,85 +289,3 @@ class Trainer:
 
     def _to_device(self, batch: dict) -> dict:
         return {k: v.to(self.device, non_blocking=True) if isinstance(v, torch.Tensor) else v for k, v in batch.items()}
-
-
-def lower_priority() -> None:
-    """Give the calling thread a lower CPU priority (Linux: a thread id is a process id to setpriority), so that
-    where runs already use every core an evaluation yields to training; it still runs, and the trainer waits for
-    it before the next one. Elsewhere nothing changes."""
-    try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), min(19, os.getpriority(os.PRIO_PROCESS, os.getpid()) + 10))
-    except (AttributeError, OSError):
-        pass
-
-
-def weights_finite(model: nn.Module) -> bool:
-    """Whether every weight is finite (one fused norm per tensor, one host sync)."""
-    tensors = [t for t in model.parameters() if t.is_floating_point()]
-    return bool(torch.stack(torch._foreach_norm(tensors)).isfinite().all()) if tensors else True
-
-
-class BackgroundEvaluations:
-    """Evaluations on a snapshot of the model, in one worker thread, while the trainer goes on stepping.
-
-    The snapshot is a deep copy taken between two steps, so a record describes exactly the weights
-    after its step, as an evaluation on the live model would; torch releases the GIL inside its
-    kernels, so the worker uses a core the single-threaded training loop leaves idle. One
-    evaluation runs at a time: when the next falls due before the last has finished, the trainer
-    waits for it (a snapshot per step would pile up). Nothing here reads the global random
-    generator, so training's own randomness (dropout, batches) is the same as with inline evaluation.
-    """
-
-    def __init__(self, trainer: Trainer, task: Task, probe: dict) -> None:
-        self.trainer, self.task, self.probe = trainer, task, probe
-        self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="evaluation")
-        self.pending: list[Future] = []
-
-    def submit(self, step: int) -> None:
-        self._wait_for_running()
-        trainer = self.trainer
-        snapshot = self._snapshot(trainer.model)
-        if snapshot is None:  # evaluate the live model now instead
-            done: Future = Future()
-            done.set_result(trainer.evaluate(self.task, self.probe, step))
-            self.pending.append(done)
-            return
-        gates = trainer.take_gate_stats()
-        snapshot.core.record_gates(False)
-        threads = torch.get_num_threads()
-        self.pending.append(self.worker.submit(self._run, snapshot, step, gates, threads))
-
-    @staticmethod
-    def _snapshot(model: SequenceModel) -> SequenceModel | None:
-        """A copy of the weights after this step, in a model the trainer never touches; None where the live model
-        must be evaluated instead: diverged weights (so the run ends at this very step), or a model holding
-        non-leaf tensors, which deepcopy refuses."""
-        if not weights_finite(model):
-            return None
-        try:
-            return copy.deepcopy(model)
-        except RuntimeError:
-            return None
-
-    def _run(self, snapshot: SequenceModel, step: int, gates: dict, threads: int) -> dict:
-        torch.set_num_threads(threads)
-        lower_priority()
-        return self.trainer.evaluation_record(snapshot, self.task, self.probe, step, gates)
-
-    def _wait_for_running(self) -> None:
-        for future in self.pending:
-            future.exception()  # blocks until done; the result (or the error) is taken by `finished`
-
-    def finished(self) -> list[dict]:
-        """The records of the evaluations that have finished, oldest first (an error in one is raised here)."""
-        done = []
-        while self.pending and self.pending[0].done():
-            done.append(self.pending.pop(0).result())
-        return done
-
-    def close(self) -> list[dict]:
-        """Wait for the evaluations still running and return their records."""
-        self._wait_for_running()
-        records = self.finished()
-        self.worker.shutdown(wait=True)
-        return records

@@ -17,6 +17,8 @@ from typing import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from .layout import apply_log_ticks, legend_below, short_label, wrap_title
+from .numbers import readable, tick_label
 from .series import as_array, downsample, downsample_indices, robust_upper, smooth
 
 PALETTE = ["#4C78A8", "#F58518", "#54A24B", "#E45756", "#72B7B2", "#B279A2", "#EECA3B", "#9D755D", "#FF9DA6", "#BAB0AC"]
@@ -28,6 +30,12 @@ AXIS = {"showgrid": True, "gridcolor": "#EBF0F8", "linecolor": "#EBF0F8", "zerol
 
 def color(i: int) -> str:
     return PALETTE[i % len(PALETTE)]
+
+
+def colors_for(keys: Sequence[str]) -> dict[str, str]:
+    """One colour per key (a run id) in the order a page lists them: every chart on the page draws a run in
+    the same colour, even a chart that leaves some runs out (an echo state network has no gradient norms)."""
+    return {key: color(i) for i, key in enumerate(dict.fromkeys(keys))}
 
 
 class Spec:
@@ -43,10 +51,11 @@ class Spec:
             # plotly_white's look, spelled out: naming a template deep-copies it into every figure (~30 ms)
             "template": "none", "font": FONT, "colorway": PALETTE, "height": height,
             "paper_bgcolor": "white", "plot_bgcolor": "white",
-            "title": {"text": title, "x": 0, "xanchor": "left", "font": {"size": 15, "weight": "bold"}},
-            "margin": {"l": 10, "r": 10, "t": 64, "b": 10}, "uirevision": revision or title, "hovermode": "x unified",
-            "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "left", "x": 0, "font": {"size": 11}},
-            "xaxis": {"title": {"text": x_title}, **AXIS},
+            "title": {"text": wrap_title(title), "x": 0, "xanchor": "left", "font": {"size": 15, "weight": "bold"}},
+            "margin": {"l": 10, "r": 10, "t": 40 + 18 * wrap_title(title).count("<br>"), "b": 10},
+            "uirevision": revision or title, "hovermode": "x unified",
+            "legend": {"orientation": "h", "font": {"size": 11}},
+            "xaxis": {"title": {"text": x_title}, **AXIS, "nticks": 7},
             "yaxis": {"title": {"text": y_title}, **AXIS, "type": "log" if log_y else "-",
                       "exponentformat": "power" if log_y else "none"},
         }
@@ -75,22 +84,32 @@ class Spec:
         self.notes.append({"text": text, "x": x, "y": y, "xref": "paper", "yref": "paper", "showarrow": False, **style})
 
     def log_ticks(self, values: Sequence[np.ndarray], axis: str = "yaxis") -> None:
-        """Readable ticks on a log axis: within about two decades label 1, 2 and 5 of each decade,
-        over more at most ~6 powers of ten (plotly's default labels every digit, which crowds)."""
-        arrays = [np.asarray(v, dtype=float) for v in values]
-        finite = np.concatenate([v[np.isfinite(v) & (v > 0)] for v in arrays]) if arrays else np.array([])
-        if finite.size:
-            decades = math.log10(finite.max() / finite.min())
-            self.layout[axis]["dtick"] = "D2" if decades <= 2 else max(1, math.ceil(decades / 6))
+        """Readable ticks on a log axis (`layout.log_ticks`): decades, and on short ranges their halves,
+        every label a whole number, never plotly's bare minor digits."""
+        apply_log_ticks(self.layout[axis], list(values))
 
     def figure(self) -> go.Figure:
         layout = {**self.layout, "shapes": self.shapes, "annotations": self.notes}
-        entries = sum(1 for t in self.traces if t.get("showlegend", True) and t.get("name"))
-        if entries > 4:  # a crowded legend above the plot would run into the title: put it underneath
-            rows = math.ceil(entries / 3)
-            layout.update(legend={**layout["legend"], "y": -0.22, "yanchor": "top"}, height=self.height + 22 * rows,
-                          margin={**layout["margin"], "b": 10 + 22 * rows})
-        return go.Figure({"data": self.traces, "layout": layout})
+        plot_height = layout["height"]
+        traces = [_legend_ready(t) for t in self.traces]
+        labels = [t["name"] for t in traces if t.get("showlegend", True) and t.get("name")]
+        if labels and (len(traces) > 1 or any(t.get("showlegend") for t in traces)) and layout.get("showlegend", True):
+            legend_below(layout, labels, plot_height)
+        return go.Figure({"data": traces, "layout": layout})
+
+
+def _legend_ready(trace: dict) -> dict:
+    """A trace whose legend label is short and markup-free; the full name stays in its hover."""
+    name = trace.get("name")
+    if not name:
+        return trace
+    def text(value: str) -> str:  # plotly reads <b>, <a href> and entities in names: show them as typed
+        return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+    trace = {**trace, "name": text(short_label(str(name)))}
+    if short_label(str(name)) != str(name) and "hovertemplate" not in trace and trace.get("hoverinfo") != "skip":
+        trace.update(meta=text(str(name)), hovertemplate="%{meta}: %{y:.4g}<extra></extra>")
+    return trace
 
 
 def _positive(y: np.ndarray) -> np.ndarray:
@@ -204,35 +223,56 @@ def layer_norms_figure(steps: Sequence, layers: dict[str, Sequence], *, revision
     return spec.figure()
 
 
-def _log10_matrix(flows: Sequence[Sequence[float]]) -> np.ndarray:
+FLOW_RANGE = (-6.0, 2.0)  # log10 of the ratio to the last step's gradient: one fixed scale for every run
+UNDERFLOW = "#c9c9c9"
+
+
+def flow_ratios(flows: Sequence[Sequence[float]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(log10 ratio, absolute norm, underflow mask), each (time steps, evaluations): every column divided by
+    its value at the last step t = T (where the loss is taken), so equal colours are equal ratios in any run.
+    A norm of exactly 0 underflowed float precision: it has no ratio and is marked instead."""
     length = max(len(f) for f in flows)
-    z = np.full((length, len(flows)), np.nan)
+    ratio, absolute = np.full((length, len(flows)), np.nan), np.full((length, len(flows)), np.nan)
+    underflow = np.zeros((length, len(flows)), dtype=bool)
     for j, flow in enumerate(flows):
-        column = _positive(as_array(flow))
-        z[: len(column), j] = np.log10(column)
-    return z
+        column = as_array(flow)
+        absolute[: column.size, j] = column
+        underflow[: column.size, j] = column == 0
+        positive = _positive(column)
+        reference = positive[-1] if column.size and np.isfinite(positive[-1]) else np.nanmax(positive, initial=np.nan)
+        if np.isfinite(reference):
+            ratio[: column.size, j] = np.log10(positive / reference)
+    return ratio, absolute, underflow
 
 
 def gradient_flow_heatmap(eval_steps: Sequence[int], flows: Sequence[Sequence[float]], *,
                           revision: str | None = None) -> go.Figure:
-    """‖∂L_T/∂x_t‖ for each time step t (rows) at each evaluation (columns), log colour scale."""
-    title = "Gradient flow through time (loss at the last step T)"
+    """‖∂L_T/∂x_t‖ / ‖∂L_T/∂x_T‖ for each time step t (rows) at each evaluation (columns) on one fixed log colour
+    scale (1e-6 to 100: the same colour is the same ratio in every run); underflowed cells in grey."""
+    title = "Gradient flow through time: ‖∂L_T/∂x_t‖ relative to the last step T"
     if not flows:
         return empty_figure(title, "measured at the first evaluation...")
-    z = _log10_matrix(flows)
-    finite = z[np.isfinite(z)]
-    lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
-    ticks = list(range(math.floor(lo), math.ceil(hi) + 1)) or [0]
-    if len(ticks) > 8:
-        ticks = ticks[:: math.ceil(len(ticks) / 8)]
-    spec = Spec(title, "training step", "time step t", revision=revision)
+    ratio, absolute, underflow = flow_ratios(flows)
+    lo, hi = FLOW_RANGE
+    ticks = list(range(int(lo), int(hi) + 1, 2))
+    labels = [("≤ " if t == lo else "≥ " if t == hi else "") + tick_label(10.0 ** t) for t in ticks]
+    x, y = np.asarray(eval_steps, dtype=float), np.arange(ratio.shape[0])
+    hover = np.where(underflow, "below float precision (0)",
+                     np.char.add(np.char.add(np.vectorize(readable)(absolute), " = ×"),
+                                 np.vectorize(readable)(np.power(10.0, ratio))))
+    spec = Spec(title, "training step", "time step t (T at the top)", revision=revision)
     spec.traces.append({
-        "type": "heatmap", "x": np.asarray(eval_steps, dtype=float), "y": np.arange(z.shape[0]), "z": z,
-        "colorscale": "Viridis", "zmin": lo, "zmax": hi if hi > lo else lo + 1, "customdata": np.power(10.0, z),
-        "colorbar": {"title": {"text": "‖∂L_T/∂x_t‖", "side": "right"}, "tickvals": ticks,
-                     "ticktext": [f"1e{t}" for t in ticks]},
-        "hovertemplate": "training step %{x}<br>time step t = %{y}<br>‖∂L_T/∂x_t‖ = %{customdata:.3g}<extra></extra>",
+        "type": "heatmap", "x": x, "y": y, "z": ratio, "colorscale": "Viridis", "zmin": lo, "zmax": hi,
+        "customdata": hover, "colorbar": {"title": {"text": "× of t = T", "side": "right"}, "tickvals": ticks,
+                                          "ticktext": labels, "thickness": 14},
+        "hovertemplate": "training step %{x}<br>time step t = %{y}<br>‖∂L_T/∂x_t‖ = %{customdata} of t = T"
+                         "<extra></extra>",
     })
+    if underflow.any():  # grey, not blank white: the gradient got there as 0 in float arithmetic
+        spec.traces.append({"type": "heatmap", "x": x, "y": y, "z": np.where(underflow, 1.0, np.nan),
+                            "colorscale": [[0, UNDERFLOW], [1, UNDERFLOW]], "showscale": False, "hoverinfo": "skip"})
+        spec.note("grey: below float precision (0)", x=0, y=1.0, xanchor="left", yanchor="bottom",
+                  font={"size": 11, "color": "#666"})
     spec.layout["hovermode"] = "closest"
     if len(eval_steps) == 1:  # one column: label it with its step rather than fractions around it
         spec.layout["xaxis"]["tickvals"] = list(eval_steps)
@@ -265,9 +305,11 @@ def flow_vs_lag_figure(curves: Sequence[dict], *, revision: str | None = None) -
         lags, values, fitted = flow_fit(curve["flow"], curve.get("rate"))
         drawn.append(values)
         shade, rate = curve.get("color") or color(i), curve.get("rate")
-        label = f"{curve['label']} (×{rate:.3f} per step)" if rate else curve["label"]
+        label = curve["label"]  # the fitted rate goes in the hover (and the page's table): legends stay short
+        rate_text = f" (×{rate:.3f} per step)" if rate else ""
         spec.trace(x=lags, y=values, name=label, mode="lines+markers", legendgroup=label,
-                   line={"color": shade, "width": 2}, marker={"size": 4})
+                   meta=f"{label}{rate_text}".replace("<", "&lt;"), hovertemplate="%{meta}: %{y:.3g}<extra></extra>",
+                   opacity=curve.get("opacity", 1.0), line={"color": shade, "width": 2}, marker={"size": 4})
         if np.isfinite(fitted).any():  # dotted, in the same colour: the fitted exponential
             spec.trace(x=lags, y=fitted, name="fit", mode="lines", legendgroup=label, showlegend=False,
                        line={"color": shade, "dash": "dot", "width": 1.5}, hoverinfo="skip")
@@ -281,25 +323,31 @@ def spectral_radius_figure(series: dict[str, tuple[Sequence, Sequence]], *, revi
                                 "ρ(W_hh block)", revision=revision)
 
 
+DASHES = ("solid", "dash", "dot", "dashdot", "longdash")
+
+
 def layer_readout_figure(series: dict[str, tuple[Sequence, Sequence]], title: str, y_title: str, *,
-                         revision: str | None = None) -> go.Figure:
-    """Per-layer readouts over training (label -> (eval steps, values)), with 1 marked: below 1 shrinks per step."""
+                         styles: dict[str, tuple[str, int]] | None = None, revision: str | None = None) -> go.Figure:
+    """Per-layer readouts over training (label -> (eval steps, values)), with 1 marked: below 1 shrinks per step.
+    `styles`: label -> (colour, dash index), so one run keeps one colour and its readouts differ by dash."""
     if not series:
         return empty_figure(title, "no evaluations yet")
     spec = Spec(title, "training step", y_title, revision=revision)
     for i, (label, (steps, values)) in enumerate(series.items()):
+        shade, dash = (styles or {}).get(label, (color(i), 0))
         spec.trace(x=np.asarray(steps, dtype=float), y=as_array(values), name=label, mode="lines+markers",
-                   line={"color": color(i), "width": 2}, marker={"size": 5})
+                   line={"color": shade, "width": 2, "dash": DASHES[dash % len(DASHES)]}, marker={"size": 5})
     spec.hline(1.0, "1")
     return spec.figure()
 
 
 def norm_distribution_figure(series: dict[str, Sequence], thresholds: dict[str, float] | None = None, *,
-                             revision: str | None = None) -> go.Figure:
+                             colors: dict[str, str] | None = None, revision: str | None = None) -> go.Figure:
     """Distribution of the global gradient norm (before clipping) per run, on log-spaced bins,
     with each run's clip threshold as a dashed line in its colour."""
     title = "Distribution of ‖g‖ before clipping (dashed: clip threshold)"
     logs = {label: np.log10(v[np.isfinite(v) & (v > 0)]) for label, v in ((k, as_array(s)) for k, s in series.items())}
+    colors = {label: (colors or {}).get(label) or color(i) for i, label in enumerate(logs)}
     logs = {k: v for k, v in logs.items() if v.size}
     if not logs:
         return empty_figure(title, "no training steps yet")
@@ -312,12 +360,12 @@ def norm_distribution_figure(series: dict[str, Sequence], thresholds: dict[str, 
         share = counts / counts.sum()
         top = max(top, float(share.max()))
         spec.trace(x=np.power(10.0, edges), y=np.append(share, share[-1]), name=label, mode="lines",
-                   line={"color": color(i), "width": 2, "shape": "hv"}, fill="tozeroy", opacity=0.6)
-    for i, label in enumerate(logs):
+                   line={"color": colors[label], "width": 2, "shape": "hv"}, fill="tozeroy", opacity=0.6)
+    for label in logs:
         threshold = (thresholds or {}).get(label)
         if threshold:  # a line made of a trace: shapes on a log axis want log coordinates
             spec.trace(x=[threshold, threshold], y=[0, top * 1.05], mode="lines", showlegend=False, hoverinfo="skip",
-                       line={"color": color(i), "dash": "dash", "width": 1.5})
+                       line={"color": colors[label], "dash": "dash", "width": 1.5})
     spec.layout["xaxis"].update(type="log", exponentformat="power")
     spec.layout["yaxis"]["tickformat"] = ".0%"
     spec.layout["hovermode"] = "closest"
@@ -326,11 +374,13 @@ def norm_distribution_figure(series: dict[str, Sequence], thresholds: dict[str, 
 
 
 def bar_figure(labels: Sequence[str], values: Sequence[float], title: str, value_title: str, *, percent: bool = False,
-               revision: str | None = None) -> go.Figure:
-    """Horizontal bars, one per run: long run names stay readable."""
+               colors: Sequence[str] | None = None, revision: str | None = None) -> go.Figure:
+    """Horizontal bars, one per run: long run names stay readable (cut in the middle, whole on hover)."""
     spec = Spec(title, value_title, "", revision=revision, height=120 + 40 * len(labels))
-    spec.traces.append({"type": "bar", "y": list(labels), "x": as_array(values), "orientation": "h",
-                        "marker": {"color": [color(i) for i in range(len(labels))]},
+    spec.traces.append({"type": "bar", "y": [short_label(str(label), 28) for label in labels], "x": as_array(values),
+                        "orientation": "h", "customdata": [str(label) for label in labels],
+                        "hovertemplate": "%{customdata}: %{x:" + (".0%" if percent else ".3g") + "}<extra></extra>",
+                        "marker": {"color": list(colors) if colors else [color(i) for i in range(len(labels))]},
                         "text": [f"{v:.0%}" if percent else f"{v:.3g}" for v in values], "textposition": "outside"})
     if percent:
         spec.layout["xaxis"].update(tickformat=".0%", range=[0, 1.15])
@@ -373,23 +423,24 @@ def overlay_figure(curves: Sequence[dict], title: str, x_title: str, y_title: st
                    smoothing: float = 0.0, markers: bool = False, revision: str | None = None) -> go.Figure:
     """Several runs on one chart. Each curve: {"label", "x", "y"}; optional smoothing (0 to 0.99);
     markers for sparse series (evaluations), where a single point would not show as a line."""
-    curves = [c for c in curves if len(c["x"])]
+    curves = [{"color": color(i), **c} for i, c in enumerate(curves)]  # a dropped curve does not shift the colours
+    curves = [c for c in curves if len(c["x"]) and np.isfinite(as_array(c["y"])).any()]
     if not curves:
         return empty_figure(title, "no data yet")
     spec = Spec(title, x_title, y_title, log_y=log_y, revision=revision)
     uppers, drawn = [], []
-    for i, curve in enumerate(curves):
+    for curve in curves:
         x, y = np.asarray(curve["x"], dtype=float), as_array(curve["y"])
         if log_y:
             y = _positive(y)
         if smoothing:  # the raw values stay as a faint line under the smoothed one
             xs, ys = downsample(x, y)
             spec.trace(x=xs, y=ys, mode="lines", showlegend=False, hoverinfo="skip", opacity=0.25,
-                       line={"color": color(i), "width": 1})
+                       line={"color": curve["color"], "width": 1})
             y = smooth(y, smoothing)
         xs, ys = downsample(x, y)
         spec.trace(x=xs, y=ys, name=curve["label"], mode="lines+markers" if markers else "lines",
-                   line={"color": color(i), "width": 2}, marker={"size": 5})
+                   line={"color": curve["color"], "width": 2}, marker={"size": 5})
         uppers.append(robust_upper(y))
         drawn.append(ys)
     if log_y:

@@ -15,7 +15,7 @@ def test_a_good_upload_is_saved_described_and_offered_on_train(home):
     at = upload(open_page("views/data.py"), "My Novel.txt", GOOD)
     no_exception(at)
     assert "Saved **My Novel.txt** as dataset `my-novel`" in texts(at.success)
-    assert at.selectbox(key="dataset").value == "my-novel"
+    assert at.selectbox(key="data_view").value == "my-novel"
     assert (home / "datasets" / "my-novel.txt").read_bytes() == GOOD
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Characters"] == f"{len(GOOD):,}"

@@ -19,9 +19,22 @@ def test_dataset_names_are_safe_and_never_clash(home):
     assert dataset_name("../../etc/My Story (v2).TXT") == "my-story-v2"
     assert dataset_name("???.txt") == "upload"
     assert save_upload(TEXT.encode(), "tiny.txt").name == "tiny-2"  # a built-in corpus keeps its name
-    assert save_upload(TEXT.encode(), "iliad.txt").name == "iliad"
-    assert save_upload(TEXT.encode(), "iliad.txt").name == "iliad-2"
+    assert save_upload(("Book 2. " + TEXT).encode(), "iliad.txt").name == "iliad"
+    assert save_upload(("Book 3. " + TEXT).encode(), "iliad.txt").name == "iliad-2"
     assert dataset_choices()[:3] == ["tiny", "pydoc", "stdlib"] and "iliad-2" in dataset_choices()
+
+
+def test_the_same_text_uploaded_again_is_not_copied(home):
+    first = save_upload(TEXT.encode(), "iliad.txt")
+    again = save_upload(TEXT.encode(), "copy of iliad")  # another name, the same text
+    assert not first.existing and again.existing and again.name == first.name
+    assert dataset_choices().count(first.name) == 1 and "copy-of-iliad" not in dataset_choices()
+    assert not save_upload((TEXT + "!").encode(), "iliad.txt").existing  # one character more is another dataset
+
+
+def test_files_without_a_txt_extension_are_read_by_their_content(home):
+    assert save_upload(TEXT.encode(), "GPL-3").name == "gpl-3"
+    assert save_upload(("x = 1\n" + TEXT).encode(), "textwrap.py").name == "textwrap"
 
 
 def test_an_upload_can_be_read_back_and_deleted(home):

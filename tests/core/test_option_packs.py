@@ -89,3 +89,14 @@ def test_every_registered_packs_fields_have_rows():
     assert options.check_complete() == []
     assert len({s.url_key for s in options.SETTINGS}) == len(options.SETTINGS)  # URL keys are unique
     assert len({s.cli_flag for s in options.SETTINGS}) == len(options.SETTINGS)
+
+
+def test_word_tokens_on_the_text_task_make_a_next_word_run():
+    """`--task char --tokenization word` is the words task (perplexity per word), not an ignored flag."""
+    parser = argparse.ArgumentParser()
+    train_flags.add_train_arguments(parser)
+    args = parser.parse_args(["--task", "char", "--tokenization", "word", "--steps", "3"])
+    cfg = train_flags.config_from_args(args)
+    assert cfg.task.name == "words" and cfg.task.tokenization == "auto"
+    assert train_flags.unused_flags(args, cfg) == []
+    assert train_flags.config_from_args(parser.parse_args(["--task", "char", "--tokenization", "char"])).task.name == "char"

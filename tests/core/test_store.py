@@ -156,11 +156,13 @@ def test_many_threads_write_one_store(store, tiny_config):
 
 
 class StopAt(Callback):
+    """Asks for a stop during step `step` (step records come a window late, so not from `on_step`)."""
+
     def __init__(self, step, event):
         self.step, self.event = step, event
 
-    def on_step(self, trainer, record):
-        if record["step"] == self.step:
+    def before_step(self, trainer, step):
+        if step == self.step:
             self.event.set()
 
 
@@ -185,8 +187,8 @@ def test_stop_control_in_the_store_stops_a_run(store, tiny_config, monkeypatch):
     run_id = store.create_run(tiny_config(train={"steps": 1000}))
 
     class Flag(Callback):
-        def on_step(self, trainer, record):
-            if record["step"] == 3:
+        def before_step(self, trainer, step):  # during step 3, after the recorder polled the controls
+            if step == 3:
                 store.set_control(run_id, "stop", True)
 
     result = runner.execute(store, run_id, [Flag()], handle_signals=False)

@@ -14,6 +14,7 @@ from playground.config import ConfigError, ModelConfig, TaskConfig
 from playground.models import SequenceModel
 from playground.tasks.char import CharTask
 from playground.train import diagnostics
+from playground.train.step_scalars import clip_outcome
 from playground.train.trainer import Callback, Trainer
 
 
@@ -162,6 +163,12 @@ def _grads_after_backward(seed=0, scale=1.0):
     return model
 
 
+def _clip(trainer, params, norm):
+    """Clip as the trainer does (on the device, nothing read back), then read what it did as a record would."""
+    readout = trainer.clip_gradients(params, torch.tensor(norm, dtype=torch.float64))
+    return clip_outcome(trainer.clip_mode, trainer.clip_threshold, norm, readout.tolist())
+
+
 def _clone_grads(model):
     return [p.grad.detach().clone() for p in model.parameters()]
 
@@ -175,7 +182,7 @@ def test_clip_by_norm_equals_torch(tiny_config, threshold):
     trainer = Trainer(tiny_config(train={"clip": "norm", "clip_threshold": threshold}).train)
     params = list(model.parameters())
     norm, _ = diagnostics.grad_norms(list(model.named_parameters()))
-    after, clipped = trainer.clip_gradients(params, norm)
+    after, clipped = _clip(trainer, params, norm)
     torch_norm = torch.nn.utils.clip_grad_norm_(reference, threshold).item()
     assert norm == pytest.approx(torch_norm, rel=1e-6)
     assert clipped == (threshold < norm)
@@ -194,7 +201,7 @@ def test_clip_by_value_equals_clamp(tiny_config):
     trainer = Trainer(tiny_config(train={"clip": "value", "clip_threshold": threshold}).train)
     params = list(model.parameters())
     norm, _ = diagnostics.grad_norms(list(model.named_parameters()))
-    after, clipped = trainer.clip_gradients(params, norm)
+    after, clipped = _clip(trainer, params, norm)
     assert clipped
     for p, g in zip(params, before):
         assert torch.equal(p.grad, g.clamp(-threshold, threshold))
@@ -207,7 +214,9 @@ def test_clip_by_value_equals_clamp(tiny_config):
 
 
 class GradientWatcher(Callback):
-    """Keeps every parameter's gradient as backward left it (before clipping) and after the trainer's step."""
+    """Keeps every parameter's gradient as backward left it (before clipping) and as the optimiser received it
+    (after clipping), step by step: the records come a window late (`on_step`), the gradients are caught as
+    they happen by hooks."""
 
     def __init__(self):
         self.pre: list[list[torch.Tensor]] = []
@@ -219,12 +228,15 @@ class GradientWatcher(Callback):
         self.params = list(trainer.model.parameters())
         for i, p in enumerate(self.params):
             p.register_post_accumulate_grad_hook(lambda p, i=i: self._current.__setitem__(i, p.grad.detach().clone()))
+        trainer.optimizer.register_step_pre_hook(self._before_update)
 
-    def on_step(self, trainer, record):
+    def _before_update(self, optimizer, args, kwargs):
         self.pre.append([self._current[i] for i in range(len(self.params))])
         self.post.append([p.grad.detach().clone() for p in self.params])
-        self.records.append(record)
         self._current = {}
+
+    def on_step(self, trainer, record):
+        self.records.append(record)
 
 
 def test_clipping_by_norm_during_training_matches_torch_every_step(tiny_config):
@@ -295,11 +307,14 @@ def test_set_clipping_rejects_bad_settings(tiny_config):
 
 
 class AtStep(Callback):
+    """Acts during step `step` (before it runs, after the store recorder has looked at the controls), as a
+    person does between two polls; step records come a window late, so `on_step` cannot time this."""
+
     def __init__(self, step, action):
         self.step, self.action = step, action
 
-    def on_step(self, trainer, record):
-        if record["step"] == self.step:
+    def before_step(self, trainer, step):
+        if step == self.step:
             self.action()
 
 
@@ -381,7 +396,10 @@ def test_injected_inf_diverges_at_that_step(store, tiny_config, monkeypatch):
 
 
 def test_stop_event_stops_between_steps(store, tiny_config):
+    """A stop asked for during step 4 ends the run after it, with every step's record kept, although the
+    records are read a window at a time."""
     stop = threading.Event()
     run_id = store.create_run(tiny_config(train={"steps": 500}))
     result = runner.execute(store, run_id, [AtStep(4, stop.set)], stop=stop, handle_signals=False)
     assert (result.status, result.steps) == ("stopped", 4)
+    assert [r["step"] for r in store.metrics(run_id)] == [1, 2, 3, 4]

@@ -62,3 +62,16 @@ def test_a_spare_can_be_made_ready_before_the_first_start(job_store, tiny_config
     run_id = jobs.start(job_store, tiny_config(train={"steps": 3}))
     assert job_store.get_run(run_id).pid == spare.pid
     wait(lambda: job_store.get_run(run_id).status == "completed", timeout=120, what="the run to finish")
+
+
+def test_the_spares_warm_up_leaves_the_random_state_alone():
+    """The spare runs one tiny step of each fused module before waiting; a run's seeded randomness is untouched."""
+    import torch
+
+    from playground.runstore import spare
+
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    spare.warm_up()
+    assert torch.equal(torch.rand(3), expected)
