@@ -40,7 +40,7 @@ _lock = threading.Lock()
 _pending: dict[str, set[str]] = {}  # store root -> run ids recorded for Ray, not yet submitted
 _inflight: dict = {}  # ObjectRef -> (store root, run id)
 _dispatcher: threading.Thread | None = None
-_writers: dict[str, object] = {}  # store root -> its writer actor (held here: Ray ends an actor nobody holds)
+_writers: dict[str, object] = {}  # "job store-root" -> its writer actor (held here: Ray ends an actor nobody holds)
 
 
 def _worker_env(root: Path) -> dict[str, str]:
@@ -85,9 +85,10 @@ class StoreWriter:
 
 def _writer(root: Path):
     """The store's writer actor, on this (the serving) machine; one per store folder."""
-    if str(root) not in _writers:
-        _writers[str(root)] = _new_writer(root)
-    return _writers[str(root)]
+    key = f"{ray.get_runtime_context().get_job_id()} {root}"  # a handle from an earlier ray.init is dead
+    if key not in _writers:
+        _writers[key] = _new_writer(root)
+    return _writers[key]
 
 
 def _new_writer(root: Path):
@@ -170,12 +171,13 @@ def submit(store: RunStore, run_id: str) -> None:
 
 def _ensure_dispatcher() -> None:
     global _dispatcher
-    if _dispatcher is None or not _dispatcher.is_alive():
+    if _dispatcher is None:
         _dispatcher = threading.Thread(target=_dispatch_forever, name="ray-dispatcher", daemon=True)
         _dispatcher.start()
 
 
 def _dispatch_forever() -> None:
+    global _dispatcher
     while ray.is_initialized():
         try:
             dispatch_once()
@@ -189,7 +191,10 @@ def _dispatch_forever() -> None:
             threading.Event().wait(DISPATCH_SECONDS)
         with _lock:
             if not _inflight and not any(_pending.values()):
-                return  # idle: the next submit starts a fresh dispatcher
+                _dispatcher = None  # under the lock: a submit from now on starts a fresh dispatcher
+                return
+    with _lock:  # Ray was shut down under it
+        _dispatcher = None
 
 
 def dispatch_once() -> None:

@@ -27,8 +27,9 @@ def free_port() -> int:
 
 
 class StreamlitServer:
-    def __init__(self, home: Path, port: int | None = None) -> None:
+    def __init__(self, home: Path, port: int | None = None, extra_args: list[str] = ()) -> None:
         self.home, self.port = Path(home), port or free_port()
+        self.extra_args = list(extra_args)  # more `streamlit run` options (--secrets.files FILE, ...)
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
         self.log = self.home / "streamlit.log"
@@ -38,7 +39,7 @@ class StreamlitServer:
         env = {**os.environ, "PLAYGROUND_HOME": str(self.home), "PYTHONUNBUFFERED": "1",
                "PLAYGROUND_WARM_START": "1"}  # as a user's server runs: a spare training process waits
         command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(self.port),
-                   "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+                   "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false", *self.extra_args]
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                                             start_new_session=True)
@@ -71,8 +72,8 @@ class StreamlitServer:
 
 
 @contextmanager
-def running_server(home: Path):
-    server = StreamlitServer(home).start()
+def running_server(home: Path, extra_args: list[str] = ()):
+    server = StreamlitServer(home, extra_args=extra_args).start()
     try:
         yield server
     finally:
