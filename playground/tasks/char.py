@@ -190,24 +190,33 @@ class CharTask(Task):
         """
         if temperature <= 0:
             raise DataError("temperature must be positive")
-        with evaluating(model):
-            device = next(model.parameters()).device
-            start = prime or ("\n" if "\n" in self.vocab.index else self.vocab.symbols[0])
-            ids = self.vocab.encode(start).to(device).view(1, -1)
-            out = model({"x": ids})
-            state, logits = out.state, out.logits[0, -1]
-            chars, probs, options = [], [], []
-            for _ in range(length):
-                scaled = logits.float() / temperature
-                if top_k:
-                    kth = torch.topk(scaled, min(top_k, scaled.numel())).values[-1]
-                    scaled = scaled.masked_fill(scaled < kth, float("-inf"))
-                p = F.softmax(scaled, dim=-1)
-                choice = torch.multinomial(p.cpu(), 1, generator=generator).item()
-                top = torch.topk(p, min(alternatives, p.numel()))
-                chars.append(self.vocab.symbols[choice])
-                probs.append(p[choice].item())
-                options.append([(self.vocab.symbols[i], v) for v, i in zip(top.values.tolist(), top.indices.tolist())])
-                out = model({"x": torch.tensor([[choice]], device=device)}, state)
-                state, logits = out.state, out.logits[0, -1]
+        ids = self.vocab.encode(prime or ("\n" if "\n" in self.vocab.index else self.vocab.symbols[0]))
+        chars, probs, options = sample_after(model, ids, self.vocab.symbols, length, temperature, top_k, generator,
+                                             alternatives)
         return {"prime": prime, "text": "".join(chars), "probs": probs, "alternatives": options}
+
+
+def sample_after(model: SequenceModel, ids: torch.Tensor, symbols: list[str], length: int, temperature: float,
+                 top_k: int | None, generator: torch.Generator | None, alternatives: int):
+    """Feed the token ids `ids`, then draw `length` tokens one at a time (temperature, optionally among the top_k
+    likeliest): (tokens, each one's probability, the likeliest alternatives with theirs). Shared by every task
+    that samples a language model (characters, words)."""
+    tokens, probs, options = [], [], []
+    with evaluating(model):
+        device = next(model.parameters()).device
+        out = model({"x": ids.to(device).view(1, -1)})
+        state, logits = out.state, out.logits[0, -1]
+        for _ in range(length):
+            scaled = logits.float() / temperature
+            if top_k:
+                kth = torch.topk(scaled, min(top_k, scaled.numel())).values[-1]
+                scaled = scaled.masked_fill(scaled < kth, float("-inf"))
+            p = F.softmax(scaled, dim=-1)
+            choice = torch.multinomial(p.cpu(), 1, generator=generator).item()
+            top = torch.topk(p, min(alternatives, p.numel()))
+            tokens.append(symbols[choice])
+            probs.append(p[choice].item())
+            options.append([(symbols[i], v) for v, i in zip(top.values.tolist(), top.indices.tolist())])
+            out = model({"x": torch.tensor([[choice]], device=device)}, state)
+            state, logits = out.state, out.logits[0, -1]
+    return tokens, probs, options

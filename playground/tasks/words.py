@@ -15,7 +15,6 @@ from collections import Counter
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 
 from ..config import ConfigError, TaskConfig, register_options
 from ..data.corpora import BUILTIN, split_by_line
@@ -24,9 +23,8 @@ from ..data.tokens import detokenize
 from ..data.uploads import dataset_choices
 from ..data.vocab import Vocabulary
 from ..models import SequenceModel
-from ..models.inference import evaluating
 from ..setting import Setting
-from .char import CharTask
+from .char import CharTask, sample_after
 from .spec import MetricSpec, TaskSpec
 
 UNK = 0  # the id of <unk>: every word outside the vocabulary
@@ -143,25 +141,9 @@ class WordTask(CharTask):
         if temperature <= 0:
             raise DataError("temperature must be positive")
         top_k = top_k if top_k is not None else self.cfg.words.top_k
-        with evaluating(model):
-            device = next(model.parameters()).device
-            start = word_tokens(prime) or ["\n" if "\n" in self.vocab.index else self.vocab.symbols[-1]]
-            out = model({"x": self.encode_tokens(start).to(device).view(1, -1)})
-            state, logits = out.state, out.logits[0, -1]
-            tokens, probs, options = [], [], []
-            for _ in range(length):
-                scaled = logits.float() / temperature
-                if top_k:
-                    kth = torch.topk(scaled, min(top_k, scaled.numel())).values[-1]
-                    scaled = scaled.masked_fill(scaled < kth, float("-inf"))
-                p = F.softmax(scaled, dim=-1)
-                choice = torch.multinomial(p.cpu(), 1, generator=generator).item()
-                top = torch.topk(p, min(alternatives, p.numel()))
-                tokens.append(self.vocab.symbols[choice])
-                probs.append(p[choice].item())
-                options.append([(self.vocab.symbols[i], v) for v, i in zip(top.values.tolist(), top.indices.tolist())])
-                out = model({"x": torch.tensor([[choice]], device=device)}, state)
-                state, logits = out.state, out.logits[0, -1]
+        start = word_tokens(prime) or ["\n" if "\n" in self.vocab.index else self.vocab.symbols[-1]]
+        tokens, probs, options = sample_after(model, self.encode_tokens(start), self.vocab.symbols, length,
+                                              temperature, top_k, generator, alternatives)
         context = word_tokens(prime)
         text = joined(context + tokens)[len(joined(context)):] if context else joined(tokens)
         pieces, before = [], joined(context) if context else ""
