@@ -20,13 +20,14 @@ REST = "\x00rest"  # the layout name of the leftovers column (no record key star
 SEPARATOR = "/"
 
 
-def _finite(value):
+def finite(value):
+    """JSON has no NaN or infinity: store them as null, so every reader can parse the data."""
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
+        return {k: finite(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
+        return [finite(v) for v in value]
     return value
 
 
@@ -76,7 +77,7 @@ def pack(records: list[dict]) -> tuple[str, bytes]:
             parts.append(np.array(grid, dtype="<f8").T.copy().tobytes())  # column by column: compresses better
     if any(rest):
         layout.append([REST, "j"])
-        parts.append(_json_part([_finite(r) for r in rest]))
+        parts.append(_json_part([finite(r) for r in rest]))
     header = np.array([len(records), *(len(p) for p in parts)], dtype="<u4").tobytes()
     return json.dumps(layout), zlib.compress(header + b"".join(parts), 6)
 

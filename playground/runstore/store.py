@@ -5,7 +5,6 @@ opens its own connection, and the database runs in WAL mode (readers never block
 from __future__ import annotations
 
 import json
-import math
 import secrets
 import shutil
 import sqlite3
@@ -136,19 +135,8 @@ class RunLiveError(ConfigError):
     """A run that is still queued or training cannot be deleted: stop it first."""
 
 
-def _finite(value):
-    """JSON has no NaN or infinity: store them as null, so every reader can parse the data."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
-    return value
-
-
 def dumps(value) -> str:
-    return json.dumps(_finite(value), allow_nan=False)
+    return json.dumps(packing.finite(value), allow_nan=False)
 
 
 class RunStore:
