@@ -16,7 +16,7 @@ from playground.models.echo_state import echo_state_warning
 from playground.runstore import checkpoint, export, jobs
 from playground.runstore.history import RECENT, recent_train_loss
 from playground.runstore.runner import describe_clip
-from playground.runstore.store import RunRecord
+from playground.runstore.store import RUN_NAME_LIMIT, RunRecord
 from playground.runstore.summaries import baseline_loss, chance_verdict, headline_spec, task_of
 from playground.viz import charts, label_charts
 from playground.viz.forecast_charts import forecast_figure
@@ -103,6 +103,7 @@ def draw_run(run_id: str) -> None:
     if record.live and mine:
         right.button("Stop", icon=":material/stop:", key=f"stop-{run_id}", on_click=_stop, args=(run_id,),
                      width="stretch", help="Stops after the current step and saves a checkpoint: nothing is lost.")
+        _rename_control(record, right)
         _clipping_control(record)
     elif record.live:
         st.caption(f"You are watching {plain(classroom.owner_label(record.owner))}'s run: only they or the teacher "
@@ -392,6 +393,25 @@ def _delete(run_id: str) -> None:
         st.toast(f"Deleted run {run_id}.", icon=":material/delete:")
 
 
+def _rename_control(record: RunRecord, where=st) -> None:
+    """The owner's (or the teacher's) way to give a run a name that says what it tried: lists, legends and
+    the gallery show it; its settings stay as they were."""
+    with where.popover("Rename", icon=":material/edit:"):
+        st.text_input("New name", value=record.name, max_chars=RUN_NAME_LIMIT, key=f"rename_to-{record.id}")
+        st.button("Rename the run", key=f"rename-{record.id}", on_click=_rename, args=(record.id,))
+
+
+def _rename(run_id: str) -> None:
+    if not _allowed(run_id):
+        return
+    try:
+        name = store().rename_run(run_id, st.session_state.get(f"rename_to-{run_id}", ""))
+    except ConfigError as exc:
+        st.toast(plain(exc), icon=":material/warning:")
+    else:
+        st.toast(f"Renamed: {plain(name)}", icon=":material/edit:")
+
+
 def _finished_actions(record: RunRecord, mine: bool = True) -> None:
     has_checkpoint = (store().checkpoint_dir(record.id) / checkpoint.META).is_file()
     with st.container(border=True, horizontal=True, vertical_alignment="center", gap="medium"):
@@ -413,6 +433,7 @@ def _finished_actions(record: RunRecord, mine: bool = True) -> None:
                                help="config.json + model.pt + metrics.csv; load it again on the Try page.")
         if not mine:
             return
+        _rename_control(record)
         with st.popover("Delete", icon=":material/delete:"):  # a popover: one more click, so never by accident
             st.write("Delete this run for good: its metrics, samples and checkpoint?")
             st.button("Delete the run", type="primary", key=f"delete-{record.id}", on_click=_delete,

@@ -67,6 +67,17 @@ def dataset_options(task: str) -> list[str]:
     return list(TASK_SPECS[task].datasets()) if task in TASK_SPECS else []
 
 
+def task_defaults(task: str) -> RunConfig:
+    """What Home's "Train it" starts for a task: the form's defaults on its first dataset (ConfigError when
+    those do not make a valid run)."""
+    cfg = RunConfig.from_dict(DEFAULTS.to_dict())
+    cfg.task.name = task
+    datasets = dataset_options(task)
+    if datasets:
+        cfg.task.dataset = datasets[0]
+    return options.reset_unused(cfg).validate()
+
+
 def config_values(cfg: RunConfig) -> dict:
     """The form's values (URL keys) that describe `cfg` (those that do not apply hold their defaults)."""
     return {s.url_key: s.get(cfg) for s in options.SETTINGS if s.widget}

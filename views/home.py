@@ -3,8 +3,7 @@
 import streamlit as st
 
 from playground import devices
-from playground import options
-from playground.config import ConfigError, RunConfig
+from playground.config import ConfigError
 from playground.models.cells import CELLS
 from playground.runstore import jobs, pretrained, runner
 from playground.tasks import TASK_SPECS
@@ -12,7 +11,7 @@ from ui import identity
 from ui.context import store
 from ui.polling import live_section
 from ui.runs import run_label, status_text
-from ui.train_form import DEFAULTS, dataset_options, preset_query, start
+from ui.train_form import preset_query, start, task_defaults
 from ui.plain import plain
 
 PAGE_GUIDE = [
@@ -45,13 +44,8 @@ def start_pretrained_recipe() -> None:
 
 def start_task(task: str) -> None:
     """One click: a short run of the task with the form's defaults (its first dataset), then watch it on Train."""
-    cfg = RunConfig.from_dict(DEFAULTS.to_dict())
-    cfg.task.name = task
-    datasets = dataset_options(task)
-    if datasets:
-        cfg.task.dataset = datasets[0]
     try:
-        cfg = options.reset_unused(cfg).validate()
+        cfg = task_defaults(task)
     except ConfigError as exc:
         st.session_state["home_error"] = f"{TASK_SPECS[task].title}: {exc}"
         return

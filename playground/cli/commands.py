@@ -126,6 +126,10 @@ def cmd_runs(args) -> int:
 
     if args.delete:
         return delete_runs(store, args.delete, args.yes, args.stop, delete)
+    if args.rename:
+        run_id, name = args.rename
+        print(f"run {run_id} is now called {store.rename_run(run_id, name)!r}")
+        return 0
     reap(store)
     rows = store.list_runs_and_damaged(limit=args.limit)
     if not rows:
@@ -312,11 +316,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--home", help="the store folder (default: $PLAYGROUND_HOME or runs/ beside the code)")
     sub = parser.add_subparsers(dest="command", required=True)
     add_train_arguments(sub.add_parser("train", help="train a model (recorded in the run store)"))
-    p = sub.add_parser("runs", help="list recorded runs, or delete some")
+    p = sub.add_parser("runs", help="list recorded runs, or rename or delete some")
     p.add_argument("--limit", type=int, default=50)
     p.add_argument("--delete", nargs="+", metavar="ID", help="delete these runs with their metrics and checkpoints")
     p.add_argument("--yes", action="store_true", help="with --delete: do not ask first")
     p.add_argument("--stop", action="store_true", help="with --delete: stop a run that is still training (else refused)")
+    p.add_argument("--rename", nargs=2, metavar=("ID", "NAME"), help="give a run the name lists and legends show")
     p = sub.add_parser("eval", help="score a run's or a pretrained model's checkpoint on held-out data")
     p.add_argument("ref", help="run id, pretrained model name or checkpoint folder")
     p.add_argument("--device", choices=DEVICES, default="auto")

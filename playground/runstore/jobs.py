@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -173,13 +174,29 @@ def reap(store: RunStore) -> list[str]:
         _reap_children()  # wait for finished children: no zombies under a long-lived server
     lost = []
     for record in store.list_runs(LIVE):
-        if record.executor != "local":  # a Ray run's process is on a worker: ray_executor watches it
-            continue
-        if record.pid and not alive(record.pid):
-            store.update_run(record.id, status="failed",
-                             message="the training process ended unexpectedly; see log.txt in its checkpoint folder")
+        if record.executor == "local":
+            vanished = bool(record.pid) and not alive(record.pid)
+            why = "the training process ended unexpectedly; see log.txt in its checkpoint folder"
+        else:  # a Ray run's process is on a worker (ray_executor watches it) while the process that sent it lives
+            vanished = driver_ended(record.driver)
+            why = ("the app server that sent it to the Ray cluster stopped (a restart?), and Ray ends the runs a "
+                   "server sent when it exits; start it again")
+        if vanished:
+            store.update_run(record.id, status="failed", message=why)
             lost.append(record.id)
     return lost
+
+
+def driver_label() -> str:
+    """This process as the sender of Ray runs: "host pid" (runs.driver)."""
+    return f"{socket.gethostname()} {os.getpid()}"
+
+
+def driver_ended(driver: str) -> bool:
+    """Whether the process a Ray run's `driver` names has exited; False when it is unknown or on another
+    machine (its own server reaps those)."""
+    host, _, pid = driver.rpartition(" ")
+    return host == socket.gethostname() and pid.isdigit() and not alive(int(pid))
 
 
 _alive = alive  # the old private name, used by tests

@@ -17,6 +17,7 @@ import shutil
 import socket
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 import ray
@@ -37,6 +38,7 @@ FORWARDED = {"get_run", "update_run", "claim_slot", "controls", "add_event", "ap
              "compact_metrics"}
 
 _lock = threading.Lock()
+_connect_lock = threading.Lock()  # one ray.init at a time (two tabs may press Start together)
 _pending: dict[str, set[str]] = {}  # store root -> run ids recorded for Ray, not yet submitted
 _inflight: dict = {}  # ObjectRef -> (store root, run id)
 _dispatcher: threading.Thread | None = None
@@ -50,15 +52,35 @@ def _worker_env(root: Path) -> dict[str, str]:
 
 
 def connect() -> None:
-    """Join the cluster PLAYGROUND_RAY_ADDRESS names, or start a local Ray instance (once per process)."""
-    if ray.is_initialized():
-        return
+    """Join the cluster PLAYGROUND_RAY_ADDRESS names, or start a local Ray instance (once per process).
+
+    ray.init runs in a thread of its own that lives as long as Ray does. Ray starts its local processes (GCS,
+    raylet) with PR_SET_PDEATHSIG, which Linux ties to the *thread* that started them: started from a
+    Streamlit script thread, they were killed as that rerun ended, and the server died a minute later
+    ("Failed to connect to GCS", ray-project/ray#45570)."""
+    with _connect_lock:
+        if ray.is_initialized():
+            return
+        outcome: dict = {}
+        ready = threading.Event()
+        threading.Thread(target=_own_ray, args=(outcome, ready), name="ray-owner", daemon=True).start()
+        ready.wait()
+    if "error" in outcome:
+        raise outcome["error"]
+
+
+def _own_ray(outcome: dict, ready: threading.Event) -> None:
     address = os.environ.get(ADDRESS_ENV, "").strip() or None
     try:
         ray.init(address=address, namespace=NAMESPACE, include_dashboard=False, log_to_driver=False,
                  configure_logging=False, **({} if address else {"num_cpus": os.cpu_count() or 1}))
     except ConnectionError as exc:
-        raise ConfigError(f"cannot reach the Ray cluster at {address}: {exc}") from None
+        outcome["error"] = ConfigError(f"cannot reach the Ray cluster at {address}: {exc}")
+    except BaseException as exc:  # noqa: BLE001 - handed to the caller, which raises it in its own thread
+        outcome["error"] = exc
+    ready.set()
+    while ray.is_initialized():  # Ray's processes live while this thread does; after ray.shutdown it may end
+        time.sleep(1.0)
 
 
 @ray.remote(num_cpus=0, max_concurrency=16)
@@ -163,7 +185,7 @@ def submit(store: RunStore, run_id: str) -> None:
     """Queue a recorded run for the cluster; the dispatcher starts it in its fair turn."""
     connect()
     # pid 0: no process here, but the run waits for a slot (the fair queue counts it)
-    store.update_run(run_id, pid=0, message="queued for the Ray cluster")
+    store.update_run(run_id, pid=0, driver=jobs.driver_label(), message="queued for the Ray cluster")
     with _lock:
         _pending.setdefault(str(store.root), set()).add(run_id)
         _ensure_dispatcher()

@@ -37,7 +37,8 @@ CREATE TABLE IF NOT EXISTS runs (
     executor TEXT NOT NULL DEFAULT 'local',  -- local | ray
     node TEXT NOT NULL DEFAULT '',   -- the machine it trains on
     lesson TEXT NOT NULL DEFAULT '', -- the lesson it was started from
-    started REAL NOT NULL DEFAULT 0  -- when it got a slot (0: not yet); the fair queue reads it
+    started REAL NOT NULL DEFAULT 0, -- when it got a slot (0: not yet); the fair queue reads it
+    driver TEXT NOT NULL DEFAULT ''  -- a Ray run's sender, "host pid": Ray ends a job's tasks when that process exits
 );
 CREATE TABLE IF NOT EXISTS metric_layouts (  -- a block's column names and types (packing.py), kept once
     id INTEGER PRIMARY KEY,
@@ -89,9 +90,10 @@ LIVE = ("queued", "running")
 # columns added after the first version: an older store gets them on opening, with these defaults
 ADDED_COLUMNS = {"owner": "TEXT NOT NULL DEFAULT ''", "executor": "TEXT NOT NULL DEFAULT 'local'",
                  "node": "TEXT NOT NULL DEFAULT ''", "lesson": "TEXT NOT NULL DEFAULT ''",
-                 "started": "REAL NOT NULL DEFAULT 0"}
+                 "started": "REAL NOT NULL DEFAULT 0", "driver": "TEXT NOT NULL DEFAULT ''"}
 MIGRATION_CHUNK = 512  # steps per packed block when a store of JSON rows is migrated, or a run's blocks compacted
 PAGE_SIZE = 16384
+RUN_NAME_LIMIT = 80  # characters: a name must fit a legend entry and one line of a list
 
 
 @dataclass
@@ -113,6 +115,7 @@ class RunRecord:
     node: str = ""
     lesson: str = ""
     started: float = 0.0
+    driver: str = ""
 
     @property
     def live(self) -> bool:
@@ -224,7 +227,7 @@ class RunStore:
                 data[name] = kind(data[name])
             if data["pid"] is not None and not isinstance(data["pid"], int):
                 raise ValueError("its process id is not a number")
-            for name in ("name", "status", "device", "message", "owner", "executor", "node", "lesson"):
+            for name in ("name", "status", "device", "message", "owner", "executor", "node", "lesson", "driver"):
                 data[name] = str(data[name])
         except (ConfigError, ValueError, TypeError) as exc:
             raise DamagedRunError(f"run {data.get('id')!s} is damaged in the store: {exc}") from None
@@ -284,6 +287,21 @@ class RunStore:
         columns = ", ".join(f"{k} = ?" for k in fields)
         with self._connect() as db:
             db.execute(f"UPDATE runs SET {columns} WHERE id = ?", (*fields.values(), run_id))
+
+    def rename_run(self, run_id: str, name: str) -> str:
+        """Give a run the name lists, legends and the gallery show (its settings stay as they were); returns
+        the name as stored: one line, at most RUN_NAME_LIMIT characters. ConfigError for an empty name."""
+        cleaned = " ".join(str(name).split())  # newlines and tabs would break a one-line list or a legend
+        if not cleaned:
+            raise ConfigError("a run's name cannot be empty")
+        if len(cleaned) > RUN_NAME_LIMIT:
+            raise ConfigError(f"a run's name can be at most {RUN_NAME_LIMIT} characters (this one has {len(cleaned)})")
+        with self._connect() as db:
+            changed = db.execute("UPDATE runs SET name = ?, updated = ? WHERE id = ?",
+                                 (cleaned, time.time(), run_id)).rowcount
+        if not changed:
+            raise ConfigError(f"there is no run {run_id!r} in {self.root}")
+        return cleaned
 
     def claim_slot(self, run_id: str, cap: int) -> bool:
         """Atomically move a queued run to running if fewer than `cap` runs are running and it is among the

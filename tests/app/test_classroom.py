@@ -7,7 +7,7 @@ from streamlit.testing.v1 import AppTest
 from playground import classroom
 from playground.runstore.store import RunStore
 
-from app_helpers import APP, TINY, no_exception, run_until, texts
+from app_helpers import APP, TINY, no_exception, run_until, texts, tiny_config
 from ui.train_form import DEFAULTS, config_values
 
 KEY = "open sesame"
@@ -109,3 +109,26 @@ def test_the_gallery_ranks_a_lessons_runs_by_the_headline_metric(home):
     table = at.dataframe[0].value  # the only table: nothing is queued
     assert list(table["student"]) == ["frank", "erin", "gina"]  # bits per character: lower is better
     assert list(table["rank"]) == [1, 2, 3]
+
+
+def test_only_the_owner_or_the_teacher_can_rename_a_run(home):
+    store = RunStore(home)
+    run_id = store.create_run(tiny_config(), status="completed", owner="alice")
+
+    bob = session("views/train.py", "bob", query={"run": run_id})
+    no_exception(bob)
+    assert f"rename-{run_id}" not in buttons(bob)
+
+    alice = session("views/train.py", "alice", query={"run": run_id})
+    alice.text_input(key=f"rename_to-{run_id}").input("  my first\nLSTM  ")
+    alice.button(key=f"rename-{run_id}").click().run()
+    no_exception(alice)
+    assert store.get_run(run_id).name == "my first LSTM"  # one line: a list row and a legend entry stay whole
+    alice.text_input(key=f"rename_to-{run_id}").input("   ")
+    alice.button(key=f"rename-{run_id}").click().run()
+    assert store.get_run(run_id).name == "my first LSTM"  # an empty name is refused with a toast, nothing lost
+
+    teacher = session("views/train.py", "ms smith", teacher=True, query={"run": run_id})
+    teacher.text_input(key=f"rename_to-{run_id}").input("alice's LSTM (best in class)")
+    teacher.button(key=f"rename-{run_id}").click().run()
+    assert store.get_run(run_id).name == "alice's LSTM (best in class)"

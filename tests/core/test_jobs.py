@@ -93,3 +93,22 @@ def test_reap_marks_a_killed_run_failed(job_store, tiny_config, wait):
     assert record.status == "failed" and "ended unexpectedly" in record.message
     assert len(job_store.metrics(run_id)) >= 1  # what it recorded before dying is kept
     assert jobs.reap(job_store) == []
+
+
+def test_reap_marks_ray_runs_failed_once_the_server_that_sent_them_has_exited(job_store, tiny_config):
+    """A restarted app server finds the Ray runs its predecessor sent still "live": Ray ended them with that
+    process, so they read failed with the reason; a run whose sender lives, or is on another machine, stays."""
+    import socket
+    import subprocess
+    import sys
+
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()  # a process id that has exited: the old server's
+    here, gone, elsewhere = (job_store.create_run(tiny_config(), executor="ray") for _ in range(3))
+    job_store.update_run(here, pid=0, driver=jobs.driver_label())  # sent by this process, which lives
+    job_store.update_run(gone, status="running", driver=f"{socket.gethostname()} {ended.pid}")
+    job_store.update_run(elsewhere, pid=0, driver=f"not-{socket.gethostname()} {ended.pid}")
+    assert jobs.reap(job_store) == [gone]
+    record = job_store.get_run(gone)
+    assert record.status == "failed" and "sent it to the Ray cluster stopped" in record.message
+    assert job_store.get_run(here).live and job_store.get_run(elsewhere).live

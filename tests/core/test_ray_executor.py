@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
+import time
 
 import pytest
 
@@ -17,8 +19,14 @@ pytestmark = [pytest.mark.ray, pytest.mark.slow]
 
 @pytest.fixture(scope="module")
 def local_ray():
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False,
-             namespace=ray_executor.NAMESPACE)
+    """Started the way the app starts it: from a Streamlit script thread that ends right after. Ray's local
+    processes die with the thread that started them (ray-project/ray#45570) unless connect() keeps one."""
+    assert not ray.is_initialized()
+    script_thread = threading.Thread(target=ray_executor.connect)
+    script_thread.start()
+    script_thread.join()
+    time.sleep(1.0)  # long enough for a SIGKILL sent as the thread ended to land
+    assert ray.get(ray.remote(lambda: 42).remote(), timeout=60) == 42
     yield
     ray.shutdown()  # stops the raylet and every worker this module started
 

@@ -195,3 +195,31 @@ def test_stop_control_in_the_store_stops_a_run(store, tiny_config, monkeypatch):
     # seen in the recorder's before_step of step 4, after that step's stop check: step 4 still runs
     assert (result.status, result.steps) == ("stopped", 4)
     assert checkpoint.weights_file(store.checkpoint_dir(run_id)).is_file()
+
+
+def test_a_run_can_be_renamed_to_one_line_of_text(tmp_path, tiny_config):
+    from playground.config import ConfigError
+    from playground.runstore.store import RUN_NAME_LIMIT, RunStore
+
+    store = RunStore(tmp_path)
+    run_id = store.create_run(tiny_config())
+    assert store.rename_run(run_id, " clipped\tat 1.0 **bold** ") == "clipped at 1.0 **bold**"
+    assert store.get_run(run_id).name == "clipped at 1.0 **bold**"  # kept as typed: pages show it as text
+    assert store.get_run(run_id).config.name == ""  # the settings stay as they were
+    for bad, message in (("  \n ", "cannot be empty"), ("x" * (RUN_NAME_LIMIT + 1), "at most")):
+        with pytest.raises(ConfigError, match=message):
+            store.rename_run(run_id, bad)
+    with pytest.raises(ConfigError, match="no run 'nope'"):
+        store.rename_run("nope", "a name")
+
+
+def test_runs_rename_on_the_command_line(tmp_path, tiny_config, capsys, monkeypatch):
+    from playground import cli
+
+    monkeypatch.setenv("PLAYGROUND_HOME", str(tmp_path))
+    run_id = RunStore(tmp_path).create_run(tiny_config())
+    assert cli.main(["runs", "--rename", run_id, "baseline LSTM"]) == 0
+    assert "now called 'baseline LSTM'" in capsys.readouterr().out
+    assert RunStore(tmp_path).get_run(run_id).name == "baseline LSTM"
+    assert cli.main(["runs", "--rename", run_id, " "]) == 2  # one line, no traceback
+    assert capsys.readouterr().err.strip() == "error: a run's name cannot be empty"
