@@ -68,13 +68,15 @@ def dataset_options(task: str) -> list[str]:
 
 
 def task_defaults(task: str) -> RunConfig:
-    """What Home's "Train it" starts for a task: the form's defaults on its first dataset (ConfigError when
-    those do not make a valid run)."""
+    """What Home's "Train it" starts for a task: the form's defaults on its first dataset, with the settings the
+    task gives a first run (TaskSpec.first_run). ConfigError when those do not make a valid run."""
     cfg = RunConfig.from_dict(DEFAULTS.to_dict())
     cfg.task.name = task
     datasets = dataset_options(task)
     if datasets:
         cfg.task.dataset = datasets[0]
+    for key, value in TASK_SPECS[task].first_run.items():
+        options.BY_KEY[key].set(cfg, value)
     return options.reset_unused(cfg).validate()
 
 
@@ -90,6 +92,11 @@ def preset_values(name: str) -> dict:
 def preset_query(name: str) -> dict[str, str]:
     """A preset as URL parameters (for links from other pages)."""
     return {k: str(v) for k, v in PRESETS[name].items()}
+
+
+def task_query(task: str) -> dict[str, str]:
+    """A task's first run as URL parameters: Home's "Set it up" opens Train with what "Train it" would start."""
+    return {"task": task, **{k: str(v) for k, v in TASK_SPECS[task].first_run.items()}}
 
 
 def apply_values(values: dict) -> None:

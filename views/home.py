@@ -11,7 +11,7 @@ from ui import identity
 from ui.context import store
 from ui.polling import live_section
 from ui.runs import run_label, status_text
-from ui.train_form import preset_query, start, task_defaults
+from ui.train_form import preset_query, start, task_defaults, task_query
 from ui.plain import plain
 
 PAGE_GUIDE = [
@@ -125,7 +125,7 @@ for name, spec in TASK_SPECS.items():
         headline = spec.headline_metric
         st.markdown(f"**{spec.title}**: scored by {headline.label} ({headline.unit})", width="stretch")  # registry text
         st.button("Train it", key=f"home_task_{name}", icon=":material/play_arrow:", on_click=start_task, args=(name,))
-        st.page_link("views/train.py", label="Set it up", icon=":material/tune:", query_params={"task": name})
+        st.page_link("views/train.py", label="Set it up", icon=":material/tune:", query_params=task_query(name))
 
 st.subheader("What each page does")
 cards = st.columns(len(PAGE_GUIDE))

@@ -82,6 +82,9 @@ class TaskSpec:
     # one's data and settings (char with word tokens is the words task); the setting then returns to its default
     becomes: tuple[tuple[str, Any, str], ...] = ()
     options: tuple[Setting, ...] = ()  # the settings rows of its own option pack (config.register_options)
+    # form values (URL keys) Home's one-click "Train it" sets on top of the form's defaults, so that a first run
+    # shows the task's lesson within a minute on a 2-core CPU (the memory tasks at a T an LSTM solves)
+    first_run: dict[str, Any] = field(default_factory=dict)
 
     def metric(self, name: str) -> MetricSpec | None:
         return next((m for m in self.metrics if m.name == name), None)
