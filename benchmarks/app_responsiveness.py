@@ -32,9 +32,10 @@ from playground.config import ModelConfig, RunConfig, TaskConfig, TrainConfig  #
 from playground.runstore.store import LIVE, RunStore  # noqa: E402
 from streamlit_server import chromium_page, running_server, wait_until_idle  # noqa: E402
 
-PAGES = {"home": "", "train": "train", "gradients": "gradients", "compare": "compare", "data": "data", "try": "try"}
-TITLES = {"home": "Sequence Playground", "train": "Train", "gradients": "Gradients", "compare": "Compare", "data": "Data",
-          "try": "Try"}  # each page's h1
+PAGES = {"home": "", "train": "train", "gradients": "gradients", "inside": "inside", "compare": "compare", "data": "data",
+         "try": "try"}
+TITLES = {"home": "Sequence Playground", "train": "Train", "gradients": "Gradients", "inside": "Inside the model",
+          "compare": "Compare", "data": "Data", "try": "Try"}  # each page's h1
 # The run whose speed is compared: the default char LSTM, long enough to outlast both windows.
 TIMED_RUN = RunConfig(name="benchmark LSTM", task=TaskConfig(dataset="tiny"), model=ModelConfig(arch="lstm", hidden=128),
                       train=TrainConfig(steps=1_000_000, batch_size=32, seq_len=64, eval_every=100))

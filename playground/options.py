@@ -78,7 +78,8 @@ _SHARED_SETTINGS: tuple[Setting, ...] = (
             group="Echo state reservoir"),
     # -- decoder
     Setting("model.attention", label="Attention", widget="select", group="Decoder"),
-    Setting("model.decoder_arch", label="Decoder cell", widget="select", group="Decoder"),
+    Setting("model.decoder_arch", label="Decoder cell", widget="select", group="Decoder",
+            value_labels=(("", "same as the encoder"),)),  # a select shows "" as its "Choose an option" placeholder
     Setting("train.teacher_forcing", label="Teacher forcing", widget="slider", low=0.0, high=1.0, step=0.05,
             group="Decoder"),
     Setting("train.beam", label="Beam width at evaluation", widget="number", low=1, high=20, step=1, group="Decoder"),

@@ -36,6 +36,7 @@ class Setting:
     by_gradient: bool = False  # True: applies only to cells trained by gradient (optimiser, clipping, ...)
     when: Callable[[RunConfig], bool] | None = None  # a further condition on the other settings (momentum: sgd only)
     help: str = ""  # extra help for the form ("" = the field's comment in its dataclass)
+    value_labels: tuple = ()  # (value, name) pairs: how a select names some values ("" -> "same as the encoder")
 
     @property
     def section(self) -> str:

@@ -1,7 +1,8 @@
 """Screenshots of every page at 1400 and 900 px with N finished runs, for looking at layouts.
 
     .venv/bin/python scripts/page_shots.py --runs 3 --out artifacts/shots
-Seeds a fresh PLAYGROUND_HOME with N short runs (different cells, one with a long name, one diverged),
+Seeds a fresh PLAYGROUND_HOME with N short runs (different cells, one with a long name, one diverged, the
+third a 2-layer captioner),
 serves the app there and saves full-page PNGs named PAGE-WIDTH.png.
 """
 from __future__ import annotations
@@ -20,7 +21,7 @@ from playground.runstore.store import RunStore  # noqa: E402
 from streamlit_server import chromium_page, running_server, wait_until_idle  # noqa: E402
 
 ARCHS = ["lstm", "rnn-tanh", "gru", "esn", "rnn-relu", "lstm", "gru", "rnn-tanh", "lstm", "gru"]
-PAGES = ["", "train", "gradients", "compare", "data", "try"]
+PAGES = ["", "train", "train-captioning", "gradients", "inside", "compare", "data", "try"]
 
 
 def seed(home: Path, count: int) -> list[str]:
@@ -33,7 +34,11 @@ def seed(home: Path, count: int) -> list[str]:
         name = "a rather long run name that goes on and on to test legends" if i == 1 else ""
         if arch == "rnn-relu":  # one that blows up
             model.init, train.optimizer, train.lr, train.clip = "identity", "sgd", 5.0, "none"
-        cfg = RunConfig(task=TaskConfig(dataset="tiny", max_chars=6000), model=model, train=train, name=name)
+        task = TaskConfig(dataset="tiny", max_chars=6000)
+        if i == 2:  # a 2-layer captioner: per-layer legends beside a char model's
+            task = TaskConfig(name="captioning", dataset="shapes2", test_scenes=64)
+            model.layers, model.attention = 2, "soft"
+        cfg = RunConfig(task=task, model=model, train=train, name=name)
         run_id = store.create_run(cfg)
         runner.execute(store, run_id, handle_signals=False)
         ids.append(run_id)
@@ -57,8 +62,9 @@ def main() -> None:
             with chromium_page(width, 1000) as page:
                 page.set_default_timeout(90_000)
                 for name in args.pages.split(","):
-                    query = {"gradients": runs, "compare": runs, "train": f"run={ids[-1]}"}.get(name, "")
-                    page.goto(f"{server.url}/{name}?{query}")
+                    query = {"gradients": runs, "compare": runs, "train": f"run={ids[-1]}", "inside": f"model=run:{ids[0]}",
+                             "train-captioning": f"run={ids[min(2, len(ids) - 1)]}"}.get(name, "")
+                    page.goto(f"{server.url}/{name.split('-')[0]}?{query}")
                     wait_until_idle(page)
                     page.wait_for_timeout(1500)
                     # Streamlit scrolls its main block, not the document: make the window as tall as the content

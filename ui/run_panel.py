@@ -17,7 +17,7 @@ from playground.runstore import checkpoint, export, jobs
 from playground.runstore.history import RECENT, recent_train_loss
 from playground.runstore.runner import describe_clip
 from playground.runstore.store import RUN_NAME_LIMIT, RunRecord
-from playground.runstore.summaries import baseline_loss, chance_verdict, headline_spec, task_of
+from playground.runstore.summaries import baseline_loss, chance_remedies, chance_verdict, headline_spec, task_of
 from playground.viz import charts, label_charts
 from playground.viz.forecast_charts import forecast_figure
 from playground.viz.numbers import readable
@@ -375,7 +375,7 @@ def _outcome(record: RunRecord) -> None:
         done = f"Completed {record.step:,} steps in {duration(summary.get('seconds'))}.{shown}"
         verdict = chance_verdict(record)
         if verdict:  # finished is not the same as learned
-            st.warning(f"{done} {verdict} Try a gated cell (LSTM, GRU), a shorter T, or more steps.",
+            st.warning(f"{done} {verdict} {chance_remedies(record)}",
                        icon=":material/sentiment_dissatisfied:")
         else:
             st.success(done, icon=":material/check_circle:")

@@ -232,7 +232,9 @@ def _widget(s: Setting, cfg: RunConfig, locked: bool = False) -> None:
         if wanted is not None and all(isinstance(v, str) for v in values) and wanted not in values:
             st.session_state[key] = default if default in values else values[0]  # another task's or cell's choice
         if s.widget == "select":
-            st.selectbox(label, values, **_index(key, values, default), **common)
+            names = dict(s.value_labels)
+            named = {"format_func": lambda value: names.get(value, str(value))} if names else {}
+            st.selectbox(label, values, **_index(key, values, default), **named, **common)
         elif s.widget == "radio":
             st.radio(label, values, horizontal=True, **_index(key, values, default), **common)
         elif s.widget == "segmented":

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from playground.models.cells import CELLS
+from playground.runstore.history import JACOBIAN_LABELS
 from playground.viz import charts
 from playground.train.diagnostics import decay_rate
 from ui.context import history, store
@@ -72,10 +73,11 @@ def flow_section(records, histories) -> None:
         if not steps:
             continue
         causal = histories[run_id].flow_causal(record.config.model.bidirectional)
-        for step in at:
-            nearest = min(range(len(steps)), key=lambda k: abs(steps[k] - step))
+        # each chosen step's nearest evaluation, once: a run that diverged at step 4 has one, whatever was asked
+        picked = list(dict.fromkeys(min(range(len(steps)), key=lambda k: abs(steps[k] - step)) for step in sorted(at)))
+        for nearest in picked:
             rate = decay_rate(flows[nearest]) if causal else None
-            later = step != at[-1] and len(at) > 1  # a run keeps its colour; its earlier steps are fainter
+            later = nearest != picked[-1]  # a run keeps its colour; its earlier steps are fainter
             curves.append({"label": f"{short_label(record)} @ {steps[nearest]}", "flow": flows[nearest], "rate": rate,
                            "color": colors[run_id], "opacity": 0.45 if later else 1.0})
             words = halving(rate) if causal else NO_RATE
@@ -94,6 +96,11 @@ def spectral_section(records, histories) -> None:
                "(only a largest singular value below 1 guarantees shrinking for tanh). The Jacobian radius is that "
                "Jacobian's mean spectral radius on held-out sequences; the growth per step is how much a "
                "backpropagated gradient actually grows (> 1) or shrinks (< 1) each step along them.")
+    readouts = list(JACOBIAN_LABELS.values())
+    few = ["Jacobian radius", "block radius"]  # four readouts for ten runs made a legend of forty entries
+    kwargs = {} if "rho_readouts" in st.session_state else {"default": readouts if len(records) <= 2 else few}
+    shown = st.pills("Readouts", readouts, selection_mode="multi", key="rho_readouts", **kwargs,
+                     help="Each readout is one line per run and layer: with many runs, show fewer at once.") or few
     series, styles = {}, {}
     colors = charts.colors_for(chosen)  # the same colour for a run on every chart of the page
     for run_id, record in records.items():
@@ -103,6 +110,7 @@ def spectral_section(records, histories) -> None:
         if not jacobian:  # no Jacobian readouts recorded: the block radius alone
             jacobian = {f"{layer} block radius · {short_label(record)}": values
                         for layer, values in histories[run_id].spectral_radii().items()}
+        jacobian = {label: values for label, values in jacobian.items() if any(f" {r} · " in label for r in shown)}
         series.update(jacobian)
         styles.update({label: (colors[run_id], k) for k, label in enumerate(jacobian)})  # run = colour, readout = dash
     plot(charts.layer_readout_figure(series, "Block radius and the state Jacobian over training", "per step",

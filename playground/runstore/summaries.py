@@ -49,6 +49,25 @@ def chance_verdict(record: RunRecord, summary: dict | None = None) -> str:
             f"nothing the task asks for.")
 
 
+def chance_remedies(record: RunRecord) -> str:
+    """What to try after a run that ended at chance, for its own cell and task (a GRU is not told to try a
+    gated cell, a captioner has no T to shorten)."""
+    from ..models.cells import CELLS  # deferred: the cells import torch, and lists of runs do not need them
+
+    cell, spec = CELLS.get(record.config.model.arch), task_of(record)
+    tries = []
+    if cell is not None and cell.trains_by_gradient and not cell.gates:
+        gated = [c.short for c in CELLS.values() if c.gates and c.trains_by_gradient][:2]
+        tries.append(f"a gated cell ({', '.join(gated)})")
+    if spec is not None and spec.generates_sequences:  # T is the memory span asked for, not a BPTT window
+        tries.append(f"a shorter T (this run: {record.config.train.seq_len})")
+    if cell is not None and not cell.trains_by_gradient:
+        tries.append("a larger reservoir or another spectral radius")
+    else:
+        tries.append("more steps or another learning rate")
+    return "Try " + (", ".join(tries[:-1]) + ", or " + tries[-1] if len(tries) > 1 else tries[0]) + "."
+
+
 def summary_so_far(record: RunRecord, history: RunHistory) -> dict:
     """The run's summary, completed from its history while it still trains (the store writes
     the final summary only when a run ends)."""

@@ -17,9 +17,9 @@ from typing import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from .layout import apply_log_ticks, legend_below, short_label, wrap_title
+from .layout import apply_log_ticks, legend_below, plotly_text, short_label, wrap_title
 from .numbers import readable, tick_label
-from .series import as_array, downsample, downsample_indices, robust_upper, smooth
+from .series import as_array, downsample, downsample_indices, robust_upper, shared_top, smooth
 
 PALETTE = ["#4C78A8", "#F58518", "#54A24B", "#E45756", "#72B7B2", "#B279A2", "#EECA3B", "#9D755D", "#FF9DA6", "#BAB0AC"]
 BEFORE, AFTER, THRESHOLD, CLIPPED, DIVERGED, VALIDATION = "#9ecae9", "#1f5fa0", "#d62728", "#d62728", "#b00020", "#F58518"
@@ -71,13 +71,15 @@ class Spec:
                            "xanchor": "right", "yanchor": "top" if top else "bottom",
                            "font": {"size": 11, "color": line_color}})
 
-    def hline(self, y: float, text: str, line_color: str = "#888") -> None:
-        """A dashed horizontal line at data y (a log axis takes the value itself), labelled at the right."""
+    def hline(self, y: float, text: str, line_color: str = "#888", above: bool = False) -> None:
+        """A dashed horizontal line at data y (a log axis takes the value itself), labelled at the right, under
+        the line or (`above`) over it: a line at the foot of the plot keeps its label off the axis's ticks."""
         self.shapes.append({"type": "line", "xref": "paper", "yref": "y", "x0": 0, "x1": 1, "y0": y, "y1": y,
                             "line": {"color": line_color, "dash": "dash", "width": 1}})
         log_y = self.layout["yaxis"]["type"] == "log"
         self.notes.append({"text": text, "x": 1, "xref": "paper", "y": math.log10(y) if log_y else y, "yref": "y",
-                           "showarrow": False, "xanchor": "right", "yanchor": "top", "font": {"size": 11, "color": "#666"}})
+                           "showarrow": False, "xanchor": "right", "yanchor": "bottom" if above else "top",
+                           "font": {"size": 11, "color": "#666"}})
 
     def note(self, text: str, x: float = 0.5, y: float = 0.5, **style) -> None:
         """Text placed in paper coordinates (0-1 across the plot)."""
@@ -103,12 +105,9 @@ def _legend_ready(trace: dict) -> dict:
     name = trace.get("name")
     if not name:
         return trace
-    def text(value: str) -> str:  # plotly reads <b>, <a href> and entities in names: show them as typed
-        return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-    trace = {**trace, "name": text(short_label(str(name)))}
+    trace = {**trace, "name": plotly_text(short_label(str(name)))}  # names are shown as typed, never as markup
     if short_label(str(name)) != str(name) and "hovertemplate" not in trace and trace.get("hoverinfo") != "skip":
-        trace.update(meta=text(str(name)), hovertemplate="%{meta}: %{y:.4g}<extra></extra>")
+        trace.update(meta=plotly_text(str(name)), hovertemplate="%{meta}: %{y:.4g}<extra></extra>")
     return trace
 
 
@@ -170,10 +169,11 @@ def metric_figure(eval_steps: Sequence, values: Sequence, *, label: str, unit: s
     spec = Spec(title, "training step", unit, revision=revision)
     spec.trace(x=np.asarray(eval_steps, dtype=float), y=as_array(values), name=label, mode="lines+markers",
                line={"color": VALIDATION, "width": 2}, marker={"size": 6})
-    if chance is not None:
-        spec.hline(chance, f"chance: {chance:.3g}")
+    if chance is not None:  # chance sits low when higher is better: its label goes over the line, solved's under
+        spec.hline(chance, f"chance: {chance:.3g}", above=higher_is_better)
     if solved is not None:
-        spec.hline(solved, f"solved: {'≥' if higher_is_better else '≤'} {solved:g}", line_color=AFTER)
+        spec.hline(solved, f"solved: {'≥' if higher_is_better else '≤'} {solved:g}", line_color=AFTER,
+                   above=not higher_is_better)
     spec.layout["yaxis"]["rangemode"] = "tozero"
     return spec.figure()
 
@@ -441,12 +441,19 @@ def overlay_figure(curves: Sequence[dict], title: str, x_title: str, y_title: st
         xs, ys = downsample(x, y)
         spec.trace(x=xs, y=ys, name=curve["label"], mode="lines+markers" if markers else "lines",
                    line={"color": curve["color"], "width": 2}, marker={"size": 5})
-        uppers.append(robust_upper(y))
+        uppers.append(y)
         drawn.append(ys)
+    top, above = (None, []) if log_y else shared_top(uppers)
     if log_y:
         spec.log_ticks(drawn)
-    elif uppers and all(uppers):  # every curve has a blow-up to cut off
-        spec.layout["yaxis"]["range"] = [0, max(uppers)]
+    elif top is not None:  # a blow-up, or one run far above the rest: cut off, so the others stay legible
+        spec.layout["yaxis"]["range"] = [min(0.0, *(float(np.nanmin(y)) for y in uppers if np.isfinite(y).any())), top]
+        if above:
+            names = ", ".join(plotly_text(short_label(curves[i]["label"], 24)) for i in above[:2])
+            more = f" and {len(above) - 2} more" if len(above) > 2 else ""
+            peak = max(float(np.nanmax(uppers[i])) for i in above)
+            spec.note(f"↑ above the chart: {names}{more} (up to {readable(peak)})", x=1, y=1, xanchor="right",
+                      yanchor="bottom", font={"size": 11, "color": "#666"})
     else:
         spec.layout["yaxis"]["rangemode"] = "tozero"
     return spec.figure()

@@ -13,15 +13,12 @@ import numpy as np
 import plotly.graph_objects as go
 
 from .charts import AXIS, FONT, Spec, color, empty_figure
+from .layout import plotly_text
 from .seq2seq_charts import visible_token
 
 DIVERGING = "RdBu_r"  # a state: negative blue, positive red, 0 white (Karpathy's figures use the same idea)
 GATE = "Greens"  # a gate: 0 (shut) to 1 (open)
 ROW_PIXELS = 22
-
-
-def plotly_text(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def label(token: str) -> str:

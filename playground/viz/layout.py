@@ -16,6 +16,11 @@ LABEL_CHARS = 28  # a legend entry longer than this is cut with "…" (the hover
 ROW_PX = 20  # one row of legend entries
 
 
+def plotly_text(text: str) -> str:
+    """`text` as typed in a plotly label: plotly reads <b>, <a href> and entities in names, titles and notes."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def short_label(name: str, limit: int = LABEL_CHARS) -> str:
     """A legend label: the whole name when it fits, else its start and end around an ellipsis."""
     name = str(name)

@@ -38,10 +38,12 @@ def readable(value, digits: int = 3) -> str:
 
 
 def tick_label(value: float) -> str:
-    """An axis label on a log axis: 0.001, 0.5, 1, 20, 5000, 1e+5, 1e-5 (never a bare mantissa)."""
+    """An axis label on a log axis: 0.001, 0.5, 1, 20, 5000, then powers of ten as plotly draws them raised,
+    10<sup>5</sup> and 2×10<sup>−6</sup> (never a bare mantissa, and never "10000" beside "1e+6")."""
     if value == 0 or not math.isfinite(value):
         return readable(value)
-    if 1e-3 <= abs(value) < 1e5:
+    if 1e-3 <= abs(value) < 1e4:
         return f"{value:.10g}"
     mantissa, exponent = f"{value:.0e}".split("e")
-    return f"{mantissa}e{int(exponent):+d}"
+    power = f"10<sup>{int(exponent)}</sup>".replace("-", "−")
+    return power if mantissa == "1" else f"{mantissa}×{power}"

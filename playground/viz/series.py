@@ -76,3 +76,22 @@ def robust_upper(y: np.ndarray, head: int = 3, quantile: float = 0.95) -> float 
     if finite.size >= 40:
         top = max(top, float(np.quantile(finite, quantile)))
     return top * 1.08 if top > 0 and finite.max() > top * 1.08 else None
+
+
+def shared_top(series: list[np.ndarray], outlier: float = 20.0) -> tuple[float | None, list[int]]:
+    """An upper limit for several runs on one axis, and the indices of the runs that go above it. Each run's
+    top is its `robust_upper` (or its largest value); a run whose top is over `outlier` times the median of
+    the others' (a diverged run at 10^8 among losses near 3) is left above the axis, so the rest stay legible.
+    (None, []) when nothing needs cutting."""
+    tops = []
+    for y in series:
+        finite = y[np.isfinite(y)]
+        tops.append(robust_upper(y) or (float(finite.max()) if finite.size else None))
+    known = [t for t in tops if t is not None and t > 0]
+    if not known:
+        return None, []
+    reference = float(np.median(known))
+    kept = [t for t in known if t <= outlier * reference]
+    above = [i for i, t in enumerate(tops) if t is not None and t > outlier * reference]
+    cut = any(robust_upper(y) is not None for y in series) or above
+    return (max(kept) * 1.08 if cut and kept else None), above

@@ -48,13 +48,23 @@ def test_log_ticks_label_decades_and_halves_as_whole_numbers():
     values, labels = log_ticks(0.3, 40)
     assert labels == ["0.5", "1", "5", "10"]  # halves between decades, never a bare "5" under "1"
     values, labels = log_ticks(2e-9, 5e3)  # many decades: every second power of ten
-    assert all(math.log10(v).is_integer() for v in values) and labels[0].startswith("1e-") and len(values) <= 8
+    assert all(math.log10(v).is_integer() for v in values) and labels[0].startswith("10<sup>−") and len(values) <= 8
     values, labels = log_ticks(48, 52)  # inside one stretch of a decade: still two labelled ticks
     assert len(values) >= 2 and all(48 <= v <= 52 for v in values)
     for low, high in [(1e-30, 1), (0.01, 0.02), (3, 9e6), (1.1, 1.3)]:
         values, labels = log_ticks(low, high)
         assert len(values) >= 2 and all(low <= v <= high for v in values)
-        assert all(float(label.replace("e", "e")) == pytest.approx(v) for label, v in zip(labels, values))
+        assert all(_number(label) == pytest.approx(v) for label, v in zip(labels, values))
+    _, labels = log_ticks(1, 1e8)  # one form for every power of ten on an axis: not "10000" beside "1e+6"
+    assert labels == ["1", "100", "10<sup>4</sup>", "10<sup>6</sup>", "10<sup>8</sup>"]
+
+
+def _number(label: str) -> float:
+    """A tick label read back: "0.5", "10<sup>−4</sup>", "2×10<sup>6</sup>"."""
+    if "<sup>" not in label:
+        return float(label)
+    mantissa, _, power = label.partition("10<sup>")
+    return float(mantissa.rstrip("×") or 1) * 10.0 ** int(power.removesuffix("</sup>").replace("−", "-"))
 
 
 def test_log_axes_get_those_ticks():
@@ -101,3 +111,18 @@ def test_long_titles_wrap_for_narrow_charts():
     title = "Gradient flow through time: ‖∂L_T/∂x_t‖ relative to the last step T"
     lines = wrap_title(title, 40).split("<br>")
     assert len(lines) == 2 and all(len(line) <= 40 for line in lines) and " ".join(lines) == title
+
+
+def test_one_diverged_run_does_not_flatten_the_others():
+    """Losses near 3 beside a run that went to 4e8 (Compare, 10 runs): the axis fits the others, and a note
+    names the run above the chart with its peak."""
+    steps = list(range(1, 31))
+    curves = [{"label": f"lstm {i}", "x": steps, "y": list(np.linspace(3.0 - i * 0.1, 2.0, 30))} for i in range(4)]
+    curves.append({"label": "rnn-relu <b>blown</b>", "x": steps[:4], "y": [3.0, 4.4e8, 1.8e8, 1.3e8]})
+    fig = charts.overlay_figure(curves, "Training loss by step", "training step", "loss")
+    low, high = fig.layout.yaxis.range
+    assert low == 0 and 3.0 <= high < 10
+    notes = [a.text for a in fig.layout.annotations if "above the chart" in a.text]
+    assert notes == ["↑ above the chart: rnn-relu &lt;b&gt;blown&lt;/b&gt; (up to 4.4e+8)"]
+    calm = charts.overlay_figure(curves[:4], "Training loss by step", "training step", "loss")
+    assert calm.layout.yaxis.range is None  # nothing to cut: the axis scales itself from zero

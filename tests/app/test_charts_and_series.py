@@ -70,7 +70,7 @@ def test_gradient_flow_heatmap_uses_a_log_colour_scale():
     heatmap = fig.data[0]
     assert heatmap.z.shape == (3, 2)
     assert np.allclose(heatmap.z[:, 0], [-6, -3, 0])
-    assert "1e-6" in heatmap.colorbar.ticktext[0]
+    assert heatmap.colorbar.ticktext[0] == "≤ 10<sup>−6</sup>"  # drawn raised: 10 to the −6
 
 
 def test_flow_fit_is_a_straight_line_on_a_log_axis():

@@ -31,6 +31,16 @@ def test_gradients_fits_a_decay_rate_per_run(populated):
     assert "Gate statistics are recorded by the scratch backend" in texts(at.caption)
 
 
+def test_gradients_with_three_runs_stays_legible(populated):
+    """A run that diverged early has one evaluation near both chosen steps: it is listed once, not twice; and
+    with more than two runs the radius chart starts with two of its four readouts (a legend of 4 x runs)."""
+    at = open_page("views/gradients.py", query={"runs": [populated["lstm"], populated["rnn-tanh"], populated["diverged"]]})
+    no_exception(at)
+    table = at.dataframe[0].value
+    assert not table.duplicated(subset=["run", "step"]).any()
+    assert sorted(at.session_state["rho_readouts"]) == ["Jacobian radius", "block radius"]
+
+
 def test_try_generates_coloured_text_from_a_run(populated):
     at = open_page("views/try.py", query={"model": f"run:{populated['lstm']}", "length": "40"})
     no_exception(at)

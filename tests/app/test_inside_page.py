@@ -23,7 +23,14 @@ def test_inside_page_on_a_shipped_text_model(home):
 def test_inside_page_on_a_run_shows_eigenvalues_at_each_evaluation(populated):
     at = open_page("views/inside.py", {"model": f"run:{populated['rnn-tanh']}"})
     no_exception(at)
+    assert "Find units for a pattern" in texts(at.subheader)  # the first tab, the only one drawn
+    assert not at.select_slider  # the other tabs' charts are built only when opened
+    at.session_state["inside_tab"] = "Eigenvalues"
+    at.run()
+    no_exception(at)
     assert at.select_slider(key="spectrum_step") is not None  # the run was evaluated at several steps
+    at.session_state["inside_tab"] = "Attention over training"
+    at.run()
     assert "No attention recorded" in texts(at.info)
 
 
@@ -31,4 +38,7 @@ def test_inside_page_on_a_translator_shows_attention(home):
     at = open_page("views/inside.py", {"model": "pretrained:dates"})
     no_exception(at)
     assert "decoder" in [str(o) for o in at.selectbox(key="inside_core").options]
+    at.session_state["inside_tab"] = "Attention over training"
+    at.run()
+    no_exception(at)
     assert "Entropy" in texts(at.caption)

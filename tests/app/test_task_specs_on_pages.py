@@ -94,7 +94,21 @@ def test_a_run_that_ends_at_chance_says_so(runs_home):
     no_exception(at)
     warning = texts(at.warning)
     assert "at chance level (0.25)" in warning and "learned nothing" in warning
+    assert "shorter T (this run: " in warning and "gated cell" not in warning  # it is an LSTM already
     assert not at.success
+
+
+def test_what_to_try_after_chance_fits_the_cell_and_the_task():
+    from types import SimpleNamespace
+
+    from playground.runstore.summaries import chance_remedies
+
+    def advice(task: str, arch: str) -> str:
+        return chance_remedies(SimpleNamespace(config=RunConfig(task=TaskConfig(name=task), model=ModelConfig(arch=arch))))
+
+    assert advice("char", "rnn-tanh") == "Try a gated cell (LSTM, GRU), or more steps or another learning rate."
+    assert advice("captioning", "gru") == "Try more steps or another learning rate."  # no T to shorten, gated already
+    assert advice("adding", "esn").startswith("Try a shorter T (this run: ") and "reservoir" in advice("adding", "esn")
 
 
 def test_old_links_still_open_their_experiment(home):
