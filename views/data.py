@@ -73,7 +73,9 @@ def delete_dataset(name: str) -> None:
 st.subheader("Upload a text file")
 # any file name (GPL-3, textwrap.py): the server reads the content and says in the page why a file cannot be used;
 # no extension or size filter in the browser, whose refusals showed only as a tooltip on a small chip
-st.file_uploader("Plain UTF-8 text (any file name: .txt, .py, .md, README, ...)", accept_multiple_files=True,
+# (the box's own "200MB per file" is the server's cap for checkpoints on Try; the label gives this page's limit)
+st.file_uploader(f"Plain UTF-8 text, up to {DEFAULT_MAX_BYTES / 1e6:.0f} MB (any file name: .txt, .py, .md, README, ...)",
+                 accept_multiple_files=True,
                  key="uploads", on_change=handle_uploads,
                  help=f"Between {MIN_CHARACTERS:,} characters and {DEFAULT_MAX_BYTES / 1e6:.0f} MB. "
                       "Every file is checked on the server: empty, binary or non-UTF-8 files are refused.")

@@ -90,7 +90,7 @@ with second.container(border=True):
         st.markdown(f"{len(shipped)} models ship with the playground, trained on the built-in data: each opens on Try.")
         for model in shipped:  # every shipped model, whatever its task, one click away
             spec = TASK_SPECS.get(model.get("config", {}).get("task", {}).get("name"))
-            what = spec.title if spec else "model"
+            what = spec.title.split(" (")[0] if spec else "model"  # a link label never wraps: no parenthesis
             st.page_link("views/try.py", label=plain(f"{model['name']} · {what}"), icon=":material/auto_awesome:",
                          query_params={"model": f"pretrained:{model['name']}"})
     else:
@@ -121,11 +121,13 @@ st.subheader("Every task, one click away")
 st.caption("Start a short run of any task with the default settings and watch it train, or open Train set up for it "
            "to change the settings first.")
 for name, spec in TASK_SPECS.items():
-    with st.container(border=True, horizontal=True, vertical_alignment="center", gap="small"):
+    with st.container(border=True, gap="small"):  # the text, then its two buttons: the same at every width
         headline = spec.headline_metric
-        st.markdown(f"**{spec.title}**: scored by {headline.label} ({headline.unit})", width="stretch")  # registry text
-        st.button("Train it", key=f"home_task_{name}", icon=":material/play_arrow:", on_click=start_task, args=(name,))
-        st.page_link("views/train.py", label="Set it up", icon=":material/tune:", query_params=task_query(name))
+        st.markdown(f"**{spec.title}**: scored by {headline.label} ({headline.unit})")  # registry text
+        with st.container(horizontal=True, vertical_alignment="center", gap="small"):
+            st.button("Train it", key=f"home_task_{name}", icon=":material/play_arrow:", on_click=start_task,
+                      args=(name,))
+            st.page_link("views/train.py", label="Set it up", icon=":material/tune:", query_params=task_query(name))
 
 st.subheader("What each page does")
 cards = st.columns(len(PAGE_GUIDE))
