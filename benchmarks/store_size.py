@@ -29,7 +29,8 @@ from playground.config import ModelConfig, RunConfig, TaskConfig, TrainConfig  #
 from playground.runstore import runner  # noqa: E402
 from playground.runstore.store import RunStore, dumps  # noqa: E402
 
-PAGES = {"home": "", "train": "train", "gradients": "gradients", "compare": "compare", "data": "data", "try": "try"}
+PAGES = {"home": "", "train": "train", "gradients": "gradients", "inside": "inside", "compare": "compare", "data": "data",
+         "try": "try"}
 
 
 def template_records(store: RunStore) -> tuple[list[dict], list[dict], RunConfig]:

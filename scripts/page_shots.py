@@ -21,7 +21,7 @@ from playground.runstore.store import RunStore  # noqa: E402
 from streamlit_server import chromium_page, running_server, wait_until_idle  # noqa: E402
 
 ARCHS = ["lstm", "rnn-tanh", "gru", "esn", "rnn-relu", "lstm", "gru", "rnn-tanh", "lstm", "gru"]
-PAGES = ["", "train", "train-captioning", "gradients", "inside", "compare", "data", "try"]
+PAGES = ["", "train", "train-captioning", "train-esn", "gradients", "inside", "compare", "data", "try"]
 
 
 def seed(home: Path, count: int) -> list[str]:
@@ -63,7 +63,8 @@ def main() -> None:
                 page.set_default_timeout(90_000)
                 for name in args.pages.split(","):
                     query = {"gradients": runs, "compare": runs, "train": f"run={ids[-1]}", "inside": f"model=run:{ids[0]}",
-                             "train-captioning": f"run={ids[min(2, len(ids) - 1)]}"}.get(name, "")
+                             "train-captioning": f"run={ids[min(2, len(ids) - 1)]}",
+                             "train-esn": f"run={ids[min(3, len(ids) - 1)]}"}.get(name, "")
                     page.goto(f"{server.url}/{name.split('-')[0]}?{query}")
                     wait_until_idle(page)
                     page.wait_for_timeout(1500)

@@ -17,6 +17,7 @@ div[class*="st-key-{GRID_KEY}"] div[data-testid="stHorizontalBlock"] {{ flex-wra
 div[class*="st-key-{GRID_KEY}"] div[data-testid="stColumn"] {{ min-width: min(100%, {MIN_CHART_PX}px); }}
 .katex-display {{ overflow-x: auto; overflow-y: hidden; padding-bottom: 2px; }}
 @media (max-width: 1100px) {{ .katex-display {{ font-size: 0.86em; }} }}
+@media (max-width: 1000px) {{ .katex-display {{ font-size: 0.76em; }} }}
 </style>"""
 # (KaTeX never breaks a displayed equation: at 900 px an LSTM gate's line was cut at "forget gat"; it now
 # shrinks a little on a narrow page and scrolls sideways when it is still too wide, never clipped)

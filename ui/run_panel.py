@@ -26,7 +26,7 @@ from . import identity, try_forecast
 from .context import history, store
 from .layout import chart_columns
 from .plot import plot
-from .polling import CHART_SECONDS, live_section
+from .polling import CHART_SECONDS, POLL_SECONDS, live_section, open_tabs, slower
 from .runs import status_text
 from .train_form import CLIP_NAMES, apply_values, arch_name, config_values, start
 from .plain import plain
@@ -193,6 +193,8 @@ def _progress(record: RunRecord, hist) -> None:
     text = f"{status_text(record)} · step {step:,} of {total:,} · {duration(elapsed)}"
     if record.live and step:
         text += f" elapsed · about {duration(elapsed / step * (total - step))} left"
+        if slower() > 1:  # said, so a slower page is not read as a stalled run
+            text += f" · updated every {POLL_SECONDS * slower():g} s while {open_tabs()} tabs watch this server"
     st.progress(min(step / total, 1.0), text=text)
 
 

@@ -202,13 +202,17 @@ class RunStore:
                    executor: str = "local") -> str:
         cfg.validate()
         now = time.time()
-        run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{cfg.model.arch}-{secrets.token_hex(2)}"
         with self._connect() as db:
-            db.execute(
-                "INSERT INTO runs (id, name, created, updated, status, config, total_steps, owner, lesson, executor)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?)",
-                (run_id, cfg.label(), now, now, status, cfg.to_json(), cfg.train.steps, owner, lesson, executor),
-            )
+            while True:  # 4 hex digits: two runs of one sweep, made in the same second, can draw the same id
+                run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{cfg.model.arch}-{secrets.token_hex(2)}"
+                try:
+                    db.execute(
+                        "INSERT INTO runs (id, name, created, updated, status, config, total_steps, owner, lesson,"
+                        " executor) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                        (run_id, cfg.label(), now, now, status, cfg.to_json(), cfg.train.steps, owner, lesson, executor))
+                    break
+                except sqlite3.IntegrityError:
+                    continue
         self.checkpoint_dir(run_id).mkdir(parents=True, exist_ok=True)
         return run_id
 

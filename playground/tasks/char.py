@@ -144,7 +144,8 @@ class CharTask(Task):
         chunk = streams[:, : seq_len + 1]
         return {"x": chunk[:, :-1], "y": chunk[:, 1:]}
 
-    INSPECT_CHARS = 600  # characters of held-out text the explorer reads by default
+    INSPECT_CHARS = 320  # characters of held-out text the explorer reads by default (four lines of 80: each of the
+    # page's four text maps draws one SVG label per character, and 600 took a second to draw in the browser)
 
     def inspection(self, model: SequenceModel, text: str | None = None) -> Inspection:
         """`text`, or held-out text from the start of a line: one position per character."""
