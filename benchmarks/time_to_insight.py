@@ -1,5 +1,6 @@
 """Time to insight: for each experiment the Home page and the gradient lab offer (each task's "Train it" on
-Home among them), the wall time from pressing Start until the page can show its lesson (a verdict, a divergence, a solved T).
+Home among them), the wall time from pressing Start until the page can show its lesson (a verdict, a
+divergence, a solved T).
 
 Each experiment runs the way the app runs it: its runs are started as background jobs (child
 processes, `playground.runstore.jobs`), at the preset's or lab form's default settings, into a fresh store,

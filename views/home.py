@@ -43,7 +43,8 @@ def start_pretrained_recipe() -> None:
 
 
 def start_task(task: str) -> None:
-    """One click: a short run of the task with the form's defaults (its first dataset), then watch it on Train."""
+    """One click: a short run of the task (the form's defaults on its first dataset, with the task's own first-run
+    settings), then watch it on Train."""
     try:
         cfg = task_defaults(task)
     except ConfigError as exc:
@@ -118,8 +119,8 @@ def draw_live_runs() -> bool:
 live_section(draw_live_runs, bool(store().list_runs(("running", "queued"))), key="home-live")
 
 st.subheader("Every task, one click away")
-st.caption("Start a short run of any task with the default settings and watch it train, or open Train set up for it "
-           "to change the settings first.")
+st.caption("Start a short run of any task, with settings that show its lesson within a minute, and watch it train; "
+           "or open Train set up the same way to change the settings first.")
 for name, spec in TASK_SPECS.items():
     with st.container(border=True, gap="small"):  # the text, then its two buttons: the same at every width
         headline = spec.headline_metric
