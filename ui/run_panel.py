@@ -193,8 +193,9 @@ def _progress(record: RunRecord, hist) -> None:
     text = f"{status_text(record)} · step {step:,} of {total:,} · {duration(elapsed)}"
     if record.live and step:
         text += f" elapsed · about {duration(elapsed / step * (total - step))} left"
-        if slower() > 1:  # said, so a slower page is not read as a stalled run
-            text += f" · updated every {POLL_SECONDS * slower():g} s while {open_tabs()} tabs watch this server"
+        factor = slower()
+        if factor > 1:  # said, so a slower page is not read as a stalled run
+            text += f" · updated every {POLL_SECONDS * factor:g} s while {open_tabs()} tabs watch this server"
     st.progress(min(step / total, 1.0), text=text)
 
 

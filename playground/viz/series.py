@@ -83,15 +83,16 @@ def shared_top(series: list[np.ndarray], outlier: float = 20.0) -> tuple[float |
     top is its `robust_upper` (or its largest value); a run whose top is over `outlier` times the median of
     the others' (a diverged run at 10^8 among losses near 3) is left above the axis, so the rest stay legible.
     (None, []) when nothing needs cutting."""
+    robust = [robust_upper(y) for y in series]
     tops = []
-    for y in series:
+    for y, upper in zip(series, robust):
         finite = y[np.isfinite(y)]
-        tops.append(robust_upper(y) or (float(finite.max()) if finite.size else None))
+        tops.append(upper or (float(finite.max()) if finite.size else None))
     known = [t for t in tops if t is not None and t > 0]
     if not known:
         return None, []
     reference = float(np.median(known))
     kept = [t for t in known if t <= outlier * reference]
     above = [i for i, t in enumerate(tops) if t is not None and t > outlier * reference]
-    cut = any(robust_upper(y) is not None for y in series) or above
+    cut = any(upper is not None for upper in robust) or above
     return (max(kept) * 1.08 if cut and kept else None), above
