@@ -76,9 +76,11 @@ def draw() -> bool:
 
 
 def _attention(current, loaded) -> None:
-    records = history(current).evals if current is not None else []
+    """A run's attention at each evaluation; a shipped or uploaded model's, measured now on a probe batch."""
     with attention_tab:
-        if current is None:
+        if current is not None:
+            records = history(current).evals
+        else:
             probe = _probe(loaded)
             readouts = loaded.model.diagnostics(probe)
             if "attention_map" in readouts:
